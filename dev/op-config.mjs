@@ -1,0 +1,114 @@
+// Demo data for the dev-only OpenID Provider (dev/op.mjs): organizations, users, clients.
+// Everything here is public test data. Never reuse these secrets anywhere real.
+
+export const API_AUDIENCE = 'https://api.orggate.test';
+
+/** Scopes the demo API (resource server) understands. */
+export const API_SCOPES = [
+  'read:reports', 'write:reports', 'read:docs', 'reports:view', 'admin',
+];
+
+export const ORGS = {
+  org_acme: { id: 'org_acme', name: 'acme', displayName: 'Acme Corp' },
+  org_globex: { id: 'org_globex', name: 'globex', displayName: 'Globex Inc' },
+};
+
+/** Users: login -> { password, name, memberships: { orgId: [permissions] } } */
+export const USERS = {
+  'alice@acme.test': {
+    sub: 'user_alice',
+    password: 'alice-pass',
+    name: 'Alice Example',
+    memberships: {
+      org_acme: ['read:reports', 'write:reports', 'read:docs', 'admin'],
+    },
+  },
+  'bob@globex.test': {
+    sub: 'user_bob',
+    password: 'bob-pass',
+    name: 'Bob Example',
+    memberships: {
+      org_globex: ['reports:view', 'read:docs'],
+    },
+  },
+  'carol@both.test': {
+    sub: 'user_carol',
+    password: 'carol-pass',
+    name: 'Carol Example',
+    memberships: {
+      org_acme: ['read:reports'],
+      org_globex: ['reports:view', 'read:docs', 'admin'],
+    },
+  },
+};
+
+/** Machine-to-machine clients: clientId -> { orgId: [permissions] } */
+export const M2M_MEMBERSHIPS = {
+  'orggate-m2m': {
+    org_acme: ['read:reports'],
+  },
+};
+
+export const WEB_CLIENT_ID = 'orggate';
+export const WEB_CLIENT_SECRET = 'dev-client-secret';
+export const M2M_CLIENT_ID = 'orggate-m2m';
+export const M2M_CLIENT_SECRET = 'm2m-secret';
+
+export const DEFAULT_WORKER_PORTS = [8787];
+export const WORKER_HOSTS = ['acme.localhost', 'globex.localhost', 'localhost', '127.0.0.1'];
+
+/** Resolve an `organization` value (org id or org name) to an org record, or undefined. */
+export function resolveOrg(value) {
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (Object.hasOwn(ORGS, value)) return ORGS[value];
+  return Object.values(ORGS).find((o) => o.name === value);
+}
+
+export function findUserBySub(sub) {
+  for (const [login, u] of Object.entries(USERS)) {
+    if (u.sub === sub) return { login, ...u };
+  }
+  return undefined;
+}
+
+export function findUserByLogin(login) {
+  const key = String(login ?? '').trim().toLowerCase();
+  return Object.hasOwn(USERS, key) ? { login: key, ...USERS[key] } : undefined;
+}
+
+export function buildClients(workerPorts = DEFAULT_WORKER_PORTS) {
+  const redirectUris = [];
+  const postLogoutRedirectUris = [];
+  for (const port of workerPorts) {
+    for (const host of WORKER_HOSTS) {
+      redirectUris.push(`http://${host}:${port}/_orggate/callback`);
+      postLogoutRedirectUris.push(`http://${host}:${port}/_orggate/logged-out`);
+    }
+  }
+  return [
+    {
+      client_id: WEB_CLIENT_ID,
+      client_secret: WEB_CLIENT_SECRET,
+      client_name: 'orggate (dev)',
+      // 'web' + http redirect URIs is accepted by oidc-provider as long as the implicit grant is
+      // not enabled; 'native' would only allow literal loopback hosts (not acme.localhost).
+      application_type: 'web',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: redirectUris,
+      post_logout_redirect_uris: postLogoutRedirectUris,
+      scope: ['openid', 'profile', 'email', 'offline_access', ...API_SCOPES].join(' '),
+    },
+    {
+      client_id: M2M_CLIENT_ID,
+      client_secret: M2M_CLIENT_SECRET,
+      client_name: 'orggate machine client (dev)',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: API_SCOPES.join(' '),
+    },
+  ];
+}

@@ -1,0 +1,262 @@
+//! Requirements, the principal they are checked against, and decisions that carry their reasons
+//! (Pomerium's `RuleResult { value, reasons }`): every deny names the rule and what was missing.
+
+use crate::org::policy::{caller_kind, ConfigError, MultiOrgPermissions, OrgPolicy, TenantPolicy};
+use crate::token::{CallerKind, VerifiedClaims};
+use serde_json::Value;
+use std::rc::Rc;
+
+/// What a route asks of the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// No token needed; identity headers are stripped and none are added.
+    Public,
+    /// Any verified member of the org.
+    Authenticated,
+    Permission(String),
+    Role(String),
+    Scope(String),
+    Caller(CallerKind),
+    All(Vec<Requirement>),
+    Any(Vec<Requirement>),
+}
+
+impl Requirement {
+    /// Parses the `require` JSON of a rule:
+    /// `"public"`, `"authenticated"`, `{"permissions": ["a","b"]}` (all of them),
+    /// `{"permissions": {"any": [...]}}`, same for `roles` and `scopes`, `{"caller": "client"}`,
+    /// and nesting with `{"all": [...]}` / `{"any": [...]}`.
+    pub fn parse(path: &str, v: &Value) -> Result<Requirement, ConfigError> {
+        match v {
+            Value::String(s) if s == "public" => Ok(Requirement::Public),
+            Value::String(s) if s == "authenticated" => Ok(Requirement::Authenticated),
+            Value::Object(o) if o.len() == 1 => {
+                let Some((k, inner)) = o.iter().next() else {
+                    return Err(ConfigError::new(path, "empty requirement"));
+                };
+                let p = format!("{path}.{k}");
+                match k.as_str() {
+                    "all" | "any" => {
+                        let items = inner
+                            .as_array()
+                            .filter(|a| !a.is_empty())
+                            .ok_or_else(|| ConfigError::new(&p, "a non-empty array of requirements"))?;
+                        let reqs = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, r)| Requirement::parse(&format!("{p}[{i}]"), r))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        if reqs.contains(&Requirement::Public) {
+                            return Err(ConfigError::new(&p, "\"public\" cannot be nested"));
+                        }
+                        Ok(if k == "all" { Requirement::All(reqs) } else { Requirement::Any(reqs) })
+                    }
+                    "permissions" | "roles" | "scopes" => {
+                        let make: fn(String) -> Requirement = match k.as_str() {
+                            "permissions" => Requirement::Permission,
+                            "roles" => Requirement::Role,
+                            _ => Requirement::Scope,
+                        };
+                        let (combine_all, list) = match inner {
+                            Value::Array(a) => (true, a),
+                            Value::Object(m) if m.len() == 1 && m.contains_key("all") => {
+                                (true, m["all"].as_array().ok_or_else(|| ConfigError::new(format!("{p}.all"), "an array of strings"))?)
+                            }
+                            Value::Object(m) if m.len() == 1 && m.contains_key("any") => {
+                                (false, m["any"].as_array().ok_or_else(|| ConfigError::new(format!("{p}.any"), "an array of strings"))?)
+                            }
+                            _ => return Err(ConfigError::new(&p, "an array of strings, or {\"all\": [...]} / {\"any\": [...]}")),
+                        };
+                        if list.is_empty() {
+                            return Err(ConfigError::new(&p, "an empty list would match everyone"));
+                        }
+                        let items = list
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| match s.as_str() {
+                                Some(s) if !s.is_empty() => Ok(make(s.to_string())),
+                                _ => Err(ConfigError::new(format!("{p}[{i}]"), "a non-empty string")),
+                            })
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok(match (items.len(), combine_all) {
+                            (1, _) => items.into_iter().next().unwrap_or(Requirement::Authenticated),
+                            (_, true) => Requirement::All(items),
+                            (_, false) => Requirement::Any(items),
+                        })
+                    }
+                    "caller" => inner
+                        .as_str()
+                        .and_then(caller_kind)
+                        .map(Requirement::Caller)
+                        .ok_or_else(|| ConfigError::new(&p, "\"user\" or \"client\"")),
+                    _ => Err(ConfigError::new(&p, "unknown requirement (all, any, permissions, roles, scopes, caller)")),
+                }
+            }
+            _ => Err(ConfigError::new(
+                path,
+                "\"public\", \"authenticated\" or an object with one key (all, any, permissions, roles, scopes, caller)",
+            )),
+        }
+    }
+
+    /// Checks the requirement; `Err` lists what is missing, e.g. `permission:write:reports`.
+    pub fn check(&self, p: &Principal) -> Result<(), Vec<String>> {
+        match self {
+            Requirement::Public | Requirement::Authenticated => Ok(()),
+            Requirement::Permission(x) => has(&p.permissions, x, "permission"),
+            Requirement::Role(x) => has(&p.roles, x, "role"),
+            Requirement::Scope(x) => has(&p.scopes, x, "scope"),
+            Requirement::Caller(k) => {
+                if p.caller == *k {
+                    Ok(())
+                } else {
+                    Err(vec![format!("caller:{}", k.as_str())])
+                }
+            }
+            Requirement::All(rs) => {
+                let missing: Vec<String> = rs
+                    .iter()
+                    .filter_map(|r| r.check(p).err())
+                    .flatten()
+                    .collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(missing)
+                }
+            }
+            Requirement::Any(rs) => {
+                let mut missing = Vec::new();
+                for r in rs {
+                    match r.check(p) {
+                        Ok(()) => return Ok(()),
+                        Err(m) => missing.extend(m),
+                    }
+                }
+                Err(vec![format!("any_of({})", missing.join("|"))])
+            }
+        }
+    }
+}
+
+fn has(list: &[String], x: &str, kind: &str) -> Result<(), Vec<String>> {
+    if list.iter().any(|p| p == x) {
+        Ok(())
+    } else {
+        Err(vec![format!("{kind}:{x}")])
+    }
+}
+
+/// A caller proven to act for one organization: built only from [`VerifiedClaims`] by
+/// [`scope_to_org`]. Authorization sees nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub org_id: String,
+    pub org_name: String,
+    pub subject: Option<String>,
+    pub client_id: Option<String>,
+    pub caller: CallerKind,
+    pub email: Option<String>,
+    pub permissions: Vec<String>,
+    pub roles: Vec<String>,
+    pub scopes: Vec<String>,
+    /// The token had no org claim and the org allows personal accounts.
+    pub personal: bool,
+    pub token_exp: u64,
+}
+
+/// Why a verified token may not act for the addressed organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeError {
+    /// The token is for another organization.
+    OrgMismatch,
+    /// The token names no organization and this org does not allow personal accounts.
+    MissingOrg,
+}
+
+impl ScopeError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ScopeError::OrgMismatch => "org_mismatch",
+            ScopeError::MissingOrg => "missing_org_claim",
+        }
+    }
+}
+
+/// Auth0's guidance for APIs: the token's organization must be the one the request addresses.
+/// `org_id` compares exactly; `org_name` only when the org allows it, case-insensitively against
+/// the org's (lowercase) name.
+pub fn scope_to_org(
+    claims: &Rc<VerifiedClaims>,
+    org: &OrgPolicy,
+    tenant: &TenantPolicy,
+) -> Result<Principal, ScopeError> {
+    let id = &claims.identity;
+    let by_id = id.org_id.as_deref() == Some(org.org_id.as_str());
+    let by_name = org.allow_org_name_match
+        && id.org_id.is_none()
+        && id
+            .org_name
+            .as_deref()
+            .is_some_and(|n| n.to_ascii_lowercase() == org.name);
+    // A present org_name must agree too (Auth0: validate org_name when present).
+    let name_conflict = by_id
+        && org.allow_org_name_match
+        && id
+            .org_name
+            .as_deref()
+            .is_some_and(|n| n.to_ascii_lowercase() != org.name);
+    let multi = tenant
+        .issuer(&claims.issuer)
+        .and_then(|i| i.multi_org.as_ref());
+    let listed = multi.is_some()
+        && id.member_of.iter().any(|m| {
+            *m == org.org_id || (org.allow_org_name_match && m.to_ascii_lowercase() == org.name)
+        });
+    let client_allowed = id.caller == Some(CallerKind::Client)
+        && id.org_id.is_none()
+        && id
+            .client_id
+            .as_deref()
+            .is_some_and(|c| org.m2m_clients.iter().any(|a| a == c));
+    let no_org_claim = id.org_id.is_none() && id.org_name.is_none() && id.member_of.is_empty();
+
+    let (active, personal) = if name_conflict {
+        return Err(ScopeError::OrgMismatch);
+    } else if by_id || by_name || client_allowed {
+        (true, false)
+    } else if listed {
+        (false, false)
+    } else if no_org_claim && org.allow_personal_accounts {
+        (false, true)
+    } else if no_org_claim {
+        return Err(ScopeError::MissingOrg);
+    } else {
+        return Err(ScopeError::OrgMismatch);
+    };
+    // Multi-org: rights travel with the active org only, unless configured otherwise.
+    let rights_apply = active
+        || (!personal
+            && multi.is_some_and(|m| m.permissions == MultiOrgPermissions::AllListedOrgs));
+    Ok(Principal {
+        org_id: org.org_id.clone(),
+        org_name: org.name.clone(),
+        subject: id.subject.clone(),
+        client_id: id.client_id.clone(),
+        caller: id.caller.unwrap_or(CallerKind::User),
+        email: id.email.clone(),
+        permissions: if rights_apply {
+            id.permissions.clone()
+        } else {
+            Vec::new()
+        },
+        roles: if rights_apply {
+            id.roles.clone()
+        } else {
+            Vec::new()
+        },
+        scopes: id.scopes.clone(),
+        personal,
+        token_exp: claims.exp,
+    })
+}

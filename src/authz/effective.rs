@@ -1,0 +1,79 @@
+//! Which rule applies to a request: the tenant's base rule and the org's rule combined.
+//!
+//! Both tables are searched (most specific pattern wins inside each, see [`super::routes`]):
+//! - only one matches: it applies;
+//! - both match: **both** requirements must hold (an org adds and tightens), unless the org rule
+//!   says `"loosen": true`, in which case it replaces the base rule;
+//! - neither matches: the tenant's `unmatched` setting (deny by default).
+
+use super::decision::Requirement;
+use super::path::NormalizedPath;
+use crate::org::policy::{OrgPolicy, RuleUpstream, TenantPolicy, Unmatched};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    Deny,
+    Require(Requirement),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective {
+    /// Rule ids for logs: `base:admin`, `org:admin-2fa`, `base:admin+org:admin-2fa`, `unmatched`.
+    pub rule: String,
+    pub access: Access,
+    pub upstream: RuleUpstream,
+}
+
+pub fn effective(
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+    method: &str,
+    path: &NormalizedPath,
+) -> Effective {
+    let base = tenant
+        .base_routes
+        .lookup(method, path)
+        .map(|m| m.value.clone());
+    let own = org.routes.lookup(method, path).map(|m| m.value.clone());
+    match (base, own) {
+        (None, None) => Effective {
+            rule: "unmatched".into(),
+            access: match tenant.unmatched {
+                Unmatched::Deny => Access::Deny,
+                Unmatched::Authenticated => Access::Require(Requirement::Authenticated),
+            },
+            upstream: RuleUpstream::Default,
+        },
+        (Some(b), None) => Effective {
+            rule: format!("base:{}", b.id),
+            access: Access::Require(b.requirement.clone()),
+            upstream: b.upstream.clone(),
+        },
+        (None, Some(o)) => Effective {
+            rule: format!("org:{}", o.id),
+            access: Access::Require(o.requirement.clone()),
+            upstream: o.upstream.clone(),
+        },
+        (Some(b), Some(o)) => {
+            let upstream = if o.upstream == RuleUpstream::Default {
+                b.upstream.clone()
+            } else {
+                o.upstream.clone()
+            };
+            let requirement = if o.loosen {
+                o.requirement.clone()
+            } else {
+                match (&b.requirement, &o.requirement) {
+                    (Requirement::Public, r) | (r, Requirement::Public) => r.clone(),
+                    (x, y) if x == y => x.clone(),
+                    (x, y) => Requirement::All(vec![x.clone(), y.clone()]),
+                }
+            };
+            Effective {
+                rule: format!("base:{}+org:{}", b.id, o.id),
+                access: Access::Require(requirement),
+                upstream,
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Refusals and faults, and the one place they become HTTP.
+//!
+//! Client-facing refusals carry a stable `reason` code and, for 403s, the rule and what was
+//! missing. Internal faults reach the client as a generic 503 with the request id; the detail goes
+//! to the decision log only (daphne hides `Fatal` the same way).
+
+use crate::http::ResponseView;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 400: a request we cannot interpret safely (path normalization, malformed URL).
+    BadRequest { reason: &'static str },
+    /// 404: unknown or disabled org. Says nothing about which orgs exist.
+    UnknownOrg,
+    /// 401: no credentials (`error` absent) or bad ones (`invalid_token`, RFC 6750 §3.1).
+    Unauthenticated {
+        reason: &'static str,
+        invalid_token: bool,
+    },
+    /// 403: authenticated, but the route needs more (or nothing may pass).
+    Forbidden {
+        rule: String,
+        reason: &'static str,
+        missing: Vec<String>,
+    },
+    /// 503: config invalid, KV or IdP down. `detail` goes to the log, never to the client.
+    Internal { detail: String },
+}
+
+impl Refusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::BadRequest { .. } => 400,
+            Refusal::UnknownOrg => 404,
+            Refusal::Unauthenticated { .. } => 401,
+            Refusal::Forbidden { .. } => 403,
+            Refusal::Internal { .. } => 503,
+        }
+    }
+
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::BadRequest { reason } => reason,
+            Refusal::UnknownOrg => "unknown_org",
+            Refusal::Unauthenticated { reason, .. } => reason,
+            Refusal::Forbidden { reason, .. } => reason,
+            Refusal::Internal { .. } => "internal_error",
+        }
+    }
+
+    fn error_code(&self) -> &'static str {
+        match self {
+            Refusal::BadRequest { .. } => "bad_request",
+            Refusal::UnknownOrg => "not_found",
+            Refusal::Unauthenticated { .. } => "unauthorized",
+            Refusal::Forbidden { .. } => "forbidden",
+            Refusal::Internal { .. } => "unavailable",
+        }
+    }
+
+    /// The JSON answer for APIs: `{error, reason, rule, org, request_id}` (+ `missing` on 403).
+    pub fn to_json(&self, org: Option<&str>, request_id: &str) -> ResponseView {
+        let mut body = json!({
+            "error": self.error_code(),
+            "reason": self.reason(),
+            "request_id": request_id,
+        });
+        if let Some(o) = org {
+            if !matches!(self, Refusal::UnknownOrg) {
+                body["org"] = json!(o);
+            }
+        }
+        if let Refusal::Forbidden { rule, missing, .. } = self {
+            body["rule"] = json!(rule);
+            body["missing"] = json!(missing);
+        }
+        let mut resp = ResponseView::json(self.status(), &body);
+        if let Refusal::Unauthenticated {
+            reason,
+            invalid_token,
+        } = self
+        {
+            // RFC 6750 §3: the challenge; error only when a token was presented (§3.1).
+            let v = if *invalid_token {
+                format!("Bearer realm=\"orggate\", error=\"invalid_token\", error_description=\"{reason}\"")
+            } else {
+                "Bearer realm=\"orggate\"".to_string()
+            };
+            resp = resp.header("www-authenticate", v);
+        }
+        if matches!(self, Refusal::Internal { .. }) {
+            resp = resp.header("retry-after", "5");
+        }
+        resp
+    }
+}

@@ -1,0 +1,120 @@
+//! Compiled configs kept in isolate memory with a TTL (default 60 s: KV's propagation time), with
+//! short negative caching for unknown keys. When the TTL ends and KV returns the same text, the
+//! compiled value is reused (parse once per config version).
+
+use super::policy::{ConfigError, OrgPolicy, TenantPolicy};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Debug, Clone)]
+pub enum Cached {
+    Tenant(Rc<TenantPolicy>),
+    Org(Rc<OrgPolicy>),
+    Alias(Rc<String>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Value(Cached),
+    Invalid(ConfigError),
+    Absent,
+}
+
+#[derive(Debug)]
+struct Slot {
+    entry: Entry,
+    digest: Option<[u8; 32]>,
+    until: u64,
+}
+
+/// Bound on cached keys (100,000 orgs would not fit in one isolate's budget anyway: the cache
+/// holds what this isolate has seen recently).
+const MAX_ENTRIES: usize = 20_000;
+
+#[derive(Debug)]
+pub struct ConfigCache {
+    slots: HashMap<String, Slot>,
+    pub ttl: u64,
+}
+
+impl Default for ConfigCache {
+    fn default() -> Self {
+        Self {
+            slots: HashMap::new(),
+            ttl: 60,
+        }
+    }
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+impl ConfigCache {
+    pub fn get(&self, key: &str, now: u64) -> Option<Entry> {
+        self.slots
+            .get(key)
+            .filter(|s| now < s.until)
+            .map(|s| s.entry.clone())
+    }
+
+    pub fn get_stale(&self, key: &str) -> Option<Entry> {
+        self.slots.get(key).map(|s| s.entry.clone())
+    }
+
+    /// Same text as before: extend and return the compiled value without parsing again.
+    pub fn revalidate(&mut self, key: &str, text: &str, until: u64) -> Option<Cached> {
+        let d = digest(text);
+        let slot = self.slots.get_mut(key)?;
+        if slot.digest == Some(d) {
+            slot.until = until;
+            if let Entry::Value(v) = &slot.entry {
+                return Some(v.clone());
+            }
+        }
+        None
+    }
+
+    fn make_room(&mut self) {
+        if self.slots.len() >= MAX_ENTRIES {
+            self.slots.clear();
+        }
+    }
+
+    pub fn put(&mut self, key: &str, text: &str, value: Cached, until: u64) {
+        self.make_room();
+        self.slots.insert(
+            key.to_string(),
+            Slot {
+                entry: Entry::Value(value),
+                digest: Some(digest(text)),
+                until,
+            },
+        );
+    }
+
+    pub fn put_invalid(&mut self, key: &str, text: &str, error: ConfigError, until: u64) {
+        self.make_room();
+        self.slots.insert(
+            key.to_string(),
+            Slot {
+                entry: Entry::Invalid(error),
+                digest: Some(digest(text)),
+                until,
+            },
+        );
+    }
+
+    pub fn put_absent(&mut self, key: &str, until: u64) {
+        self.make_room();
+        self.slots.insert(
+            key.to_string(),
+            Slot {
+                entry: Entry::Absent,
+                digest: None,
+                until,
+            },
+        );
+    }
+}

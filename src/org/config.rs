@@ -1,0 +1,272 @@
+//! The raw configuration format, exactly as stored in KV (`"version": 1`). These types mirror the
+//! JSON and nothing more; [`super::policy`] turns them into validated, compiled policy.
+//!
+//! KV keys (binding `ORGS`):
+//! - `settings`: [`RawSettings`], the tenant: issuers, base routes, resolution, login, forwarding.
+//! - `org:{org_id}`: [`RawOrg`], one organization.
+//! - `host:{hostname}`: an org id (custom domains; subdomains of a base domain need no key).
+//! - `name:{org_name}`: an org id (lowercase names, for `/o/{name}/` paths and the org prompt).
+//! - `domain:{email_domain}`: an org id (home-realm discovery on the org prompt).
+//!
+//! `schema/orggate-config.schema.json` describes the same format for editors.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub version: u32,
+    #[serde(default)]
+    pub resolution: RawResolution,
+    pub issuers: Vec<RawIssuer>,
+    #[serde(default)]
+    pub routes: Vec<RawRule>,
+    /// What an unmatched route requires: `deny` (default) or `authenticated`.
+    #[serde(default)]
+    pub unmatched: Option<String>,
+    /// Tenant origin (`https://app.internal`); absent = forward to the request's own URL.
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub forwarding: RawForwarding,
+    #[serde(default)]
+    pub login: Option<RawLogin>,
+    #[serde(default)]
+    pub cache: RawCache,
+    /// An extra request header carrying a bearer token (besides `Authorization`).
+    #[serde(default)]
+    pub token_header: Option<String>,
+    #[serde(default)]
+    pub max_token_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResolution {
+    /// `acme.{base_domain}` names org `acme` (by name).
+    #[serde(default)]
+    pub base_domains: Vec<String>,
+    /// `/o/{org_name}/...` when set to `"/o/"`.
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// Strip the `/o/{org}` prefix before matching and forwarding (default true).
+    #[serde(default)]
+    pub strip_path_prefix: Option<bool>,
+    /// A request header naming the org (by id), for single-host APIs behind a trusted proxy.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Single-host APIs only: take the org from the verified token's own org claim.
+    #[serde(default)]
+    pub token_org: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIssuer {
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub algorithms: Vec<String>,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    #[serde(default = "default_preset")]
+    pub preset: Value,
+    #[serde(default)]
+    pub leeway_s: Option<u64>,
+    #[serde(default)]
+    pub max_age_s: Option<u64>,
+    /// Name of the Worker secret holding the HS256 shared secret.
+    #[serde(default)]
+    pub hs256_secret: Option<String>,
+    #[serde(default)]
+    pub multi_org: Option<RawMultiOrg>,
+    #[serde(default)]
+    pub jwks: RawJwksTiming,
+}
+
+fn default_preset() -> Value {
+    Value::String("auth0".into())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMultiOrg {
+    /// Claim path listing every org id the caller belongs to.
+    pub claim: Value,
+    /// `active_org` (default): permissions count only in the token's active org;
+    /// `all_listed_orgs`: the token's permissions apply in every listed org.
+    #[serde(default)]
+    pub permissions: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwksTiming {
+    pub default_ttl_s: Option<u64>,
+    pub min_ttl_s: Option<u64>,
+    pub max_ttl_s: Option<u64>,
+    pub refetch_window_s: Option<u64>,
+    pub max_stale_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: String,
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    pub path: String,
+    pub require: Value,
+    /// An org rule with this marker may loosen the base rule it overlaps.
+    #[serde(default)]
+    pub loosen: bool,
+    /// `assets` (the org's static site) or an origin URL; default: the org's/tenant's origin.
+    #[serde(default)]
+    pub upstream: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawForwarding {
+    /// Identity header prefix (default `x-orggate-`).
+    #[serde(default)]
+    pub header_prefix: Option<String>,
+    /// More client headers to strip (e.g. `x-user-id` an old origin trusted).
+    #[serde(default)]
+    pub strip_headers: Vec<String>,
+    #[serde(default)]
+    pub assertion: Option<RawAssertion>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssertion {
+    /// Worker secret holding the Ed25519 private key (32 bytes, base64url).
+    pub secret: String,
+    pub kid: String,
+    #[serde(default)]
+    pub ttl_s: Option<u64>,
+    /// `aud` of the assertion (default: the origin URL).
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogin {
+    /// The tenant's default OIDC issuer for browser login.
+    pub issuer: String,
+    pub client_id: String,
+    /// Name of the Worker secret holding the client secret.
+    pub client_secret: String,
+    #[serde(default)]
+    pub scopes: Option<String>,
+    /// `audience` parameter (Auth0) so the access token is a JWT for our API.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Worker secret with the session keyring (`kid:base64url32[,kid:...]`).
+    #[serde(default)]
+    pub session_keys: Option<String>,
+    #[serde(default)]
+    pub session_ttl_s: Option<u64>,
+    /// Allow plain-http cookies for `localhost` hosts (local development only).
+    #[serde(default)]
+    pub insecure_dev_cookies: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    pub config_ttl_s: Option<u64>,
+    pub negative_ttl_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrg {
+    pub version: u32,
+    pub org_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub branding: RawBranding,
+    #[serde(default)]
+    pub login: RawOrgLogin,
+    #[serde(default)]
+    pub routes: Vec<RawRule>,
+    /// Client ids (`azp`/`client_id`) allowed to act for this org without an org claim.
+    #[serde(default)]
+    pub m2m_clients: Vec<String>,
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// Accept tokens whose `org_name` (not `org_id`) names this org.
+    #[serde(default)]
+    pub allow_org_name_match: bool,
+    /// Accept tokens without an org claim (Auth0 "organization usage: allow").
+    #[serde(default)]
+    pub allow_personal_accounts: bool,
+    /// Let `?access_token=` carry a token (RFC 6750 §2.3; off by default: URLs leak into logs).
+    #[serde(default)]
+    pub allow_query_token: bool,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBranding {
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    #[serde(default)]
+    pub colors: RawColors,
+    /// Extra CSS custom properties (`--radius: 8px`), names `[a-z0-9-]`, values validated.
+    #[serde(default)]
+    pub css_vars: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tagline: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColors {
+    #[serde(default)]
+    pub primary: Option<String>,
+    #[serde(default)]
+    pub page_background: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrgLogin {
+    #[serde(default)]
+    pub connections: Vec<RawConnection>,
+    /// Offer "create an account" (`screen_hint=signup`).
+    #[serde(default)]
+    pub signup: bool,
+    /// Passwordless email connection name (offers "email me a code").
+    #[serde(default)]
+    pub passwordless_connection: Option<String>,
+    /// The org's own OIDC issuer instead of the tenant's.
+    #[serde(default)]
+    pub idp: Option<RawOrgIdp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnection {
+    pub connection: String,
+    pub label: String,
+    /// `enterprise`, `social` or `database`.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrgIdp {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}

@@ -1,0 +1,193 @@
+//! Organizations: the KV format ([`config`]), validated policy ([`policy`]), the isolate cache of
+//! compiled configs ([`cache`]) and which org a request addresses ([`resolve`]).
+
+pub mod cache;
+pub mod config;
+pub mod policy;
+pub mod resolve;
+
+use crate::engine::Engine;
+use crate::ports::{OrgStore, PortError, Ports};
+use cache::Cached;
+use policy::{ConfigError, OrgPolicy, TenantPolicy};
+use std::rc::Rc;
+
+/// Loading config failed: the store is down, or the document is invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    Store(PortError),
+    Missing { key: String },
+    Invalid { key: String, error: ConfigError },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Store(e) => write!(f, "{e}"),
+            LoadError::Missing { key } => write!(f, "KV key {key} is missing"),
+            LoadError::Invalid { key, error } => write!(f, "KV key {key}: {error}"),
+        }
+    }
+}
+
+pub const SETTINGS_KEY: &str = "settings";
+
+#[allow(clippy::too_many_arguments)]
+async fn fetch_compiled<P: Ports, T>(
+    ports: &P,
+    engine: &Engine,
+    key: &str,
+    now: u64,
+    ttl: u64,
+    negative_ttl: u64,
+    compile: impl Fn(&str) -> Result<T, ConfigError>,
+    wrap: impl Fn(Rc<T>) -> Cached,
+    unwrap: impl Fn(&Cached) -> Option<Rc<T>>,
+) -> Result<Option<Rc<T>>, LoadError> {
+    if let Some(hit) = engine.with_configs(|c| c.get(key, now)) {
+        return match hit {
+            cache::Entry::Absent => Ok(None),
+            cache::Entry::Invalid(error) => Err(LoadError::Invalid {
+                key: key.to_string(),
+                error,
+            }),
+            cache::Entry::Value(v) => Ok(unwrap(&v)),
+        };
+    }
+    let text = match ports.store().get(key).await {
+        Ok(t) => t,
+        Err(e) => {
+            // Stale-if-error: a KV hiccup does not take down orgs we already know.
+            if let Some(cache::Entry::Value(v)) = engine.with_configs(|c| c.get_stale(key)) {
+                return Ok(unwrap(&v));
+            }
+            return Err(LoadError::Store(e));
+        }
+    };
+    let Some(text) = text else {
+        engine.with_configs(|c| c.put_absent(key, now + negative_ttl));
+        return Ok(None);
+    };
+    // Parse and compile once per config version: unchanged text reuses the compiled value.
+    if let Some(v) = engine.with_configs(|c| c.revalidate(key, &text, now + ttl)) {
+        return Ok(unwrap(&v));
+    }
+    match compile(&text) {
+        Ok(v) => {
+            let v = Rc::new(v);
+            engine.with_configs(|c| c.put(key, &text, wrap(v.clone()), now + ttl));
+            Ok(Some(v))
+        }
+        Err(error) => {
+            engine.with_configs(|c| c.put_invalid(key, &text, error.clone(), now + ttl.min(10)));
+            Err(LoadError::Invalid {
+                key: key.to_string(),
+                error,
+            })
+        }
+    }
+}
+
+/// The tenant settings (KV `settings`).
+pub async fn load_tenant<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    now: u64,
+) -> Result<Rc<TenantPolicy>, LoadError> {
+    let ttl = engine.with_configs(|c| c.ttl);
+    fetch_compiled(
+        ports,
+        engine,
+        SETTINGS_KEY,
+        now,
+        ttl,
+        ttl.min(10),
+        TenantPolicy::parse,
+        Cached::Tenant,
+        |c| match c {
+            Cached::Tenant(t) => Some(t.clone()),
+            _ => None,
+        },
+    )
+    .await?
+    .ok_or(LoadError::Missing {
+        key: SETTINGS_KEY.into(),
+    })
+}
+
+/// One org by id (KV `org:{id}`); `Ok(None)` for an unknown org.
+pub async fn load_org<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    org_id: &str,
+    now: u64,
+) -> Result<Option<Rc<OrgPolicy>>, LoadError> {
+    if !policy::valid_org_id(org_id) {
+        return Ok(None);
+    }
+    let key = format!("org:{org_id}");
+    let org = fetch_compiled(
+        ports,
+        engine,
+        &key,
+        now,
+        tenant.config_ttl,
+        tenant.negative_ttl,
+        OrgPolicy::parse,
+        Cached::Org,
+        |c| match c {
+            Cached::Org(o) => Some(o.clone()),
+            _ => None,
+        },
+    )
+    .await?;
+    // A document stored under another org's key is a config error, not a way in.
+    if let Some(o) = &org {
+        if o.org_id != org_id {
+            return Err(LoadError::Invalid {
+                key,
+                error: ConfigError::new(
+                    "$.org_id",
+                    format!(
+                        "document says {} but is stored under org:{org_id}",
+                        o.org_id
+                    ),
+                ),
+            });
+        }
+    }
+    Ok(org)
+}
+
+/// An alias key (`host:…`, `name:…`, `domain:…`) to an org id.
+pub async fn lookup_alias<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    key: &str,
+    now: u64,
+) -> Result<Option<Rc<String>>, LoadError> {
+    fetch_compiled(
+        ports,
+        engine,
+        key,
+        now,
+        tenant.config_ttl,
+        tenant.negative_ttl,
+        |t| {
+            let id = t.trim().trim_matches('"').to_string();
+            if policy::valid_org_id(&id) {
+                Ok(id)
+            } else {
+                Err(ConfigError::new("$", "an alias holds an org id"))
+            }
+        },
+        Cached::Alias,
+        |c| match c {
+            Cached::Alias(a) => Some(a.clone()),
+            _ => None,
+        },
+    )
+    .await
+}

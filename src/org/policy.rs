@@ -1,0 +1,867 @@
+//! Validated, compiled configuration: made once per config version from [`super::config`] with
+//! `TryFrom`, rejecting bad config with the JSON path of the bad field (style principle 2).
+
+use super::config::*;
+use crate::authz::decision::Requirement;
+use crate::authz::routes::{MethodSet, Pattern, RouteTable, RouteTableBuilder};
+use crate::keys::cache::JwksTiming;
+use crate::token::claims::{ClaimPath, GenericMap, Preset};
+use crate::token::jws::Alg;
+use crate::token::CallerKind;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// A configuration error: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// JSON path of the bad field, e.g. `$.routes[2].require.permissions`.
+    pub path: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+pub const CONFIG_VERSION: u32 = 1;
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub const DEFAULT_LEEWAY_S: u64 = 60;
+
+/// Parses JSON text into a raw type, reporting serde errors with their JSON path.
+pub fn parse_raw<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." {
+            "$".to_string()
+        } else {
+            format!("$.{path}")
+        };
+        ConfigError::new(path, e.inner().to_string())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuers
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudiencePattern {
+    Exact(String),
+    /// `urn:logto:organization:{org_id}`: any id in that slot; org scoping then checks the id.
+    OrgTemplate {
+        prefix: String,
+        suffix: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Copy)]
+pub enum MultiOrgPermissions {
+    ActiveOrg,
+    AllListedOrgs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiOrg {
+    pub claim: ClaimPath,
+    pub permissions: MultiOrgPermissions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerPolicy {
+    pub issuer: String,
+    pub audiences: Vec<AudiencePattern>,
+    pub algorithms: Vec<Alg>,
+    pub jwks_uri: Option<String>,
+    pub preset: Preset,
+    pub leeway: u64,
+    pub max_age: Option<u64>,
+    pub hs256_secret: Option<String>,
+    pub multi_org: Option<MultiOrg>,
+    pub timing: JwksTiming,
+}
+
+impl IssuerPolicy {
+    pub fn accepts_audience(&self, aud: &str) -> bool {
+        self.audiences.iter().any(|p| match p {
+            AudiencePattern::Exact(a) => a == aud,
+            AudiencePattern::OrgTemplate { prefix, suffix } => aud
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_suffix(suffix.as_str()))
+                .is_some_and(|id| !id.is_empty() && !id.contains(['/', ':'])),
+        })
+    }
+
+    pub fn multi_org_claim(&self) -> Option<&ClaimPath> {
+        self.multi_org.as_ref().map(|m| &m.claim)
+    }
+}
+
+/// Allows `https://` URLs, and `http://` only for loopback development hosts.
+pub fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
+    let dev = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+    let ok = url.starts_with("https://")
+        || dev.iter().any(|d| {
+            url.strip_prefix(d)
+                .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+        });
+    if !ok || url.contains(char::is_whitespace) || url.len() > 2048 {
+        return Err(ConfigError::new(
+            path,
+            "must be an https URL (http only for 127.0.0.1/localhost)",
+        ));
+    }
+    Ok(())
+}
+
+fn claim_path(path: &str, v: &Value) -> Result<ClaimPath, ConfigError> {
+    match v {
+        Value::String(s) if !s.is_empty() => Ok(ClaimPath::dotted(s)),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                k.as_str().map(str::to_string).ok_or_else(|| {
+                    ConfigError::new(format!("{path}[{i}]"), "claim path keys are strings")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(ClaimPath),
+        _ => Err(ConfigError::new(
+            path,
+            "a claim path is a dotted string or an array of keys",
+        )),
+    }
+}
+
+fn parse_preset(path: &str, v: &Value) -> Result<Preset, ConfigError> {
+    if let Some(name) = v.as_str() {
+        return match name {
+            "auth0" => Ok(Preset::Auth0 { roles: None }),
+            "clerk" => Ok(Preset::Clerk),
+            "keycloak" => Ok(Preset::Keycloak),
+            "workos" => Ok(Preset::WorkOs),
+            "logto" => Ok(Preset::Logto),
+            "stytch" => Ok(Preset::Stytch),
+            other => Err(ConfigError::new(
+                path,
+                format!("unknown preset {other:?} (auth0, clerk, keycloak, workos, logto, stytch, or {{\"generic\": {{...}}}})"),
+            )),
+        };
+    }
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ConfigError::new(path, "a preset name or an object"))?;
+    if let Some(roles) = obj.get("auth0").and_then(|a| a.get("roles")) {
+        return Ok(Preset::Auth0 {
+            roles: Some(claim_path(&format!("{path}.auth0.roles"), roles)?),
+        });
+    }
+    let g = obj
+        .get("generic")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ConfigError::new(
+                path,
+                "expected {\"generic\": {...}} or {\"auth0\": {\"roles\": ...}}",
+            )
+        })?;
+    let mut map = GenericMap::default();
+    for (k, val) in g {
+        let p = format!("{path}.generic.{k}");
+        let cp = Some(claim_path(&p, val)?);
+        match k.as_str() {
+            "org_id" => map.org_id = cp,
+            "org_name" => map.org_name = cp,
+            "permissions" => map.permissions = cp,
+            "roles" => map.roles = cp,
+            "subject" => map.subject = cp,
+            "client_id" => map.client_id = cp,
+            _ => return Err(ConfigError::new(p, "unknown generic mapping key")),
+        }
+    }
+    if map.org_id.is_none() && map.org_name.is_none() {
+        return Err(ConfigError::new(
+            format!("{path}.generic"),
+            "needs org_id or org_name",
+        ));
+    }
+    Ok(Preset::Generic(map))
+}
+
+fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigError> {
+    check_url(&format!("{path}.issuer"), &raw.issuer)?;
+    if let Some(u) = &raw.jwks_uri {
+        check_url(&format!("{path}.jwks_uri"), u)?;
+    }
+    if raw.audiences.is_empty() {
+        return Err(ConfigError::new(
+            format!("{path}.audiences"),
+            "at least one audience is required",
+        ));
+    }
+    let audiences = raw
+        .audiences
+        .iter()
+        .map(|a| match a.split_once("{org_id}") {
+            Some((prefix, suffix)) => AudiencePattern::OrgTemplate {
+                prefix: prefix.to_string(),
+                suffix: suffix.to_string(),
+            },
+            None => AudiencePattern::Exact(a.clone()),
+        })
+        .collect();
+    if raw.algorithms.is_empty() {
+        return Err(ConfigError::new(
+            format!("{path}.algorithms"),
+            "at least one algorithm is required",
+        ));
+    }
+    let mut algorithms = Vec::new();
+    for (i, a) in raw.algorithms.iter().enumerate() {
+        let alg = Alg::from_name(a).ok_or_else(|| {
+            ConfigError::new(
+                format!("{path}.algorithms[{i}]"),
+                format!(
+                    "unknown algorithm {a:?} (RS256..512, PS256..512, ES256, ES384, EdDSA, HS256)"
+                ),
+            )
+        })?;
+        algorithms.push(alg);
+    }
+    if algorithms.contains(&Alg::HS256) && raw.hs256_secret.is_none() {
+        return Err(ConfigError::new(
+            format!("{path}.hs256_secret"),
+            "HS256 needs the name of the Worker secret holding the shared key",
+        ));
+    }
+    let multi_org = match &raw.multi_org {
+        None => None,
+        Some(m) => Some(MultiOrg {
+            claim: claim_path(&format!("{path}.multi_org.claim"), &m.claim)?,
+            permissions: match m.permissions.as_deref() {
+                None | Some("active_org") => MultiOrgPermissions::ActiveOrg,
+                Some("all_listed_orgs") => MultiOrgPermissions::AllListedOrgs,
+                Some(other) => {
+                    return Err(ConfigError::new(
+                        format!("{path}.multi_org.permissions"),
+                        format!("{other:?}: expected active_org or all_listed_orgs"),
+                    ))
+                }
+            },
+        }),
+    };
+    let d = JwksTiming::default();
+    let j = &raw.jwks;
+    let timing = JwksTiming {
+        default_ttl: j.default_ttl_s.unwrap_or(d.default_ttl),
+        min_ttl: j.min_ttl_s.unwrap_or(d.min_ttl),
+        max_ttl: j.max_ttl_s.unwrap_or(d.max_ttl),
+        refetch_window: j.refetch_window_s.unwrap_or(d.refetch_window),
+        max_stale: j.max_stale_s.unwrap_or(d.max_stale),
+    };
+    if timing.min_ttl > timing.max_ttl {
+        return Err(ConfigError::new(
+            format!("{path}.jwks"),
+            "min_ttl_s exceeds max_ttl_s",
+        ));
+    }
+    let leeway = raw.leeway_s.unwrap_or(DEFAULT_LEEWAY_S);
+    if leeway > 600 {
+        return Err(ConfigError::new(
+            format!("{path}.leeway_s"),
+            "at most 600 seconds",
+        ));
+    }
+    Ok(IssuerPolicy {
+        issuer: raw.issuer.clone(),
+        audiences,
+        algorithms,
+        jwks_uri: raw.jwks_uri.clone(),
+        preset: parse_preset(&format!("{path}.preset"), &raw.preset)?,
+        leeway,
+        max_age: raw.max_age_s,
+        hs256_secret: raw.hs256_secret.clone(),
+        multi_org,
+        timing,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+/// Where an allowed request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleUpstream {
+    Default,
+    Assets,
+    Origin(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub pattern: String,
+    pub requirement: Requirement,
+    pub loosen: bool,
+    pub upstream: RuleUpstream,
+}
+
+fn parse_rules(
+    path: &str,
+    raws: &[RawRule],
+    allow_loosen: bool,
+) -> Result<RouteTable<Rc<Rule>>, ConfigError> {
+    let mut builder = RouteTableBuilder::new();
+    let mut ids = std::collections::HashSet::new();
+    for (i, r) in raws.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        if r.id.is_empty()
+            || r.id.len() > 64
+            || !r
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        {
+            return Err(ConfigError::new(
+                format!("{p}.id"),
+                "1-64 characters of [A-Za-z0-9-_.:]",
+            ));
+        }
+        if !ids.insert(r.id.clone()) {
+            return Err(ConfigError::new(
+                format!("{p}.id"),
+                format!("duplicate rule id {:?}", r.id),
+            ));
+        }
+        if r.loosen && !allow_loosen {
+            return Err(ConfigError::new(
+                format!("{p}.loosen"),
+                "only org rules may loosen base rules",
+            ));
+        }
+        let pattern: Pattern = r
+            .path
+            .parse()
+            .map_err(|e| ConfigError::new(format!("{p}.path"), format!("{e}")))?;
+        let methods = match &r.methods {
+            None => MethodSet::all(),
+            Some(ms) => MethodSet::from_names(ms)
+                .map_err(|e| ConfigError::new(format!("{p}.methods"), e.to_string()))?,
+        };
+        let upstream = match r.upstream.as_deref() {
+            None => RuleUpstream::Default,
+            Some("assets") => RuleUpstream::Assets,
+            Some(url) => {
+                check_url(&format!("{p}.upstream"), url)?;
+                RuleUpstream::Origin(url.trim_end_matches('/').to_string())
+            }
+        };
+        let rule = Rc::new(Rule {
+            id: r.id.clone(),
+            pattern: r.path.clone(),
+            requirement: Requirement::parse(&format!("{p}.require"), &r.require)?,
+            loosen: r.loosen,
+            upstream,
+        });
+        builder
+            .insert(methods, pattern, rule)
+            .map_err(|e| ConfigError::new(format!("{p}.path"), format!("{e}")))?;
+    }
+    Ok(builder.build())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmatched {
+    Deny,
+    Authenticated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub base_domains: Vec<String>,
+    pub path_prefix: Option<String>,
+    pub strip_path_prefix: bool,
+    pub header: Option<String>,
+    pub token_org: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertionPolicy {
+    pub secret: String,
+    pub kid: String,
+    pub ttl: u64,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginPolicy {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: String,
+    pub audience: Option<String>,
+    pub session_keys: String,
+    pub session_ttl: u64,
+    pub insecure_dev_cookies: bool,
+}
+
+#[derive(Debug)]
+pub struct TenantPolicy {
+    pub resolution: Resolution,
+    issuers: HashMap<String, Rc<IssuerPolicy>>,
+    pub base_routes: RouteTable<Rc<Rule>>,
+    pub unmatched: Unmatched,
+    pub origin: Option<String>,
+    pub header_prefix: String,
+    pub strip_headers: Vec<String>,
+    pub assertion: Option<AssertionPolicy>,
+    pub login: Option<LoginPolicy>,
+    pub config_ttl: u64,
+    pub negative_ttl: u64,
+    pub token_header: Option<String>,
+    pub max_token_bytes: usize,
+}
+
+impl TenantPolicy {
+    pub fn issuer(&self, iss: &str) -> Option<&IssuerPolicy> {
+        self.issuers.get(iss).map(|r| r.as_ref())
+    }
+
+    pub fn issuers(&self) -> impl Iterator<Item = &IssuerPolicy> {
+        self.issuers.values().map(|r| r.as_ref())
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawSettings = parse_raw(text)?;
+        Self::try_from(&raw)
+    }
+}
+
+fn check_version(v: u32) -> Result<(), ConfigError> {
+    if v != CONFIG_VERSION {
+        return Err(ConfigError::new(
+            "$.version",
+            format!("unsupported version {v} (this orggate reads 1)"),
+        ));
+    }
+    Ok(())
+}
+
+fn header_name_ok(h: &str) -> bool {
+    !h.is_empty() && h.len() <= 64 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+impl TryFrom<&RawSettings> for TenantPolicy {
+    type Error = ConfigError;
+    fn try_from(raw: &RawSettings) -> Result<Self, ConfigError> {
+        check_version(raw.version)?;
+        if raw.issuers.is_empty() {
+            return Err(ConfigError::new("$.issuers", "at least one issuer"));
+        }
+        let mut issuers = HashMap::new();
+        for (i, ri) in raw.issuers.iter().enumerate() {
+            let p = issuer_policy(&format!("$.issuers[{i}]"), ri)?;
+            if issuers.insert(p.issuer.clone(), Rc::new(p)).is_some() {
+                return Err(ConfigError::new(
+                    format!("$.issuers[{i}].issuer"),
+                    "duplicate issuer",
+                ));
+            }
+        }
+        let r = &raw.resolution;
+        for (i, d) in r.base_domains.iter().enumerate() {
+            if d.is_empty() || d.starts_with('.') || d.contains(['/', ':', '*']) {
+                return Err(ConfigError::new(
+                    format!("$.resolution.base_domains[{i}]"),
+                    "a bare domain like example.com",
+                ));
+            }
+        }
+        if let Some(pp) = &r.path_prefix {
+            if !(pp.starts_with('/')
+                && pp.ends_with('/')
+                && pp.len() >= 3
+                && !pp[1..pp.len() - 1].contains('/'))
+            {
+                return Err(ConfigError::new(
+                    "$.resolution.path_prefix",
+                    "one segment between slashes, like \"/o/\"",
+                ));
+            }
+        }
+        if let Some(h) = &r.header {
+            if !header_name_ok(h) {
+                return Err(ConfigError::new("$.resolution.header", "not a header name"));
+            }
+        }
+        let header_prefix = raw
+            .forwarding
+            .header_prefix
+            .clone()
+            .unwrap_or_else(|| "x-orggate-".into())
+            .to_ascii_lowercase();
+        if !header_name_ok(&header_prefix) {
+            return Err(ConfigError::new(
+                "$.forwarding.header_prefix",
+                "not a header name prefix",
+            ));
+        }
+        for (i, h) in raw.forwarding.strip_headers.iter().enumerate() {
+            if !header_name_ok(h) {
+                return Err(ConfigError::new(
+                    format!("$.forwarding.strip_headers[{i}]"),
+                    "not a header name",
+                ));
+            }
+        }
+        if let Some(o) = &raw.origin {
+            check_url("$.origin", o)?;
+        }
+        let assertion = match &raw.forwarding.assertion {
+            None => None,
+            Some(a) => {
+                if a.kid.is_empty() || a.kid.len() > 64 {
+                    return Err(ConfigError::new(
+                        "$.forwarding.assertion.kid",
+                        "1-64 characters",
+                    ));
+                }
+                Some(AssertionPolicy {
+                    secret: a.secret.clone(),
+                    kid: a.kid.clone(),
+                    ttl: a.ttl_s.unwrap_or(60).clamp(5, 3600),
+                    audience: a.audience.clone(),
+                })
+            }
+        };
+        let login = match &raw.login {
+            None => None,
+            Some(l) => {
+                check_url("$.login.issuer", &l.issuer)?;
+                Some(LoginPolicy {
+                    issuer: l.issuer.clone(),
+                    client_id: l.client_id.clone(),
+                    client_secret: l.client_secret.clone(),
+                    scopes: l
+                        .scopes
+                        .clone()
+                        .unwrap_or_else(|| "openid profile email offline_access".into()),
+                    audience: l.audience.clone(),
+                    session_keys: l
+                        .session_keys
+                        .clone()
+                        .unwrap_or_else(|| "SESSION_KEYS".into()),
+                    session_ttl: l.session_ttl_s.unwrap_or(8 * 3600),
+                    insecure_dev_cookies: l.insecure_dev_cookies,
+                })
+            }
+        };
+        let unmatched = match raw.unmatched.as_deref() {
+            None | Some("deny") => Unmatched::Deny,
+            Some("authenticated") => Unmatched::Authenticated,
+            Some(o) => {
+                return Err(ConfigError::new(
+                    "$.unmatched",
+                    format!("{o:?}: expected deny or authenticated"),
+                ))
+            }
+        };
+        if let Some(h) = &raw.token_header {
+            if !header_name_ok(h) {
+                return Err(ConfigError::new("$.token_header", "not a header name"));
+            }
+        }
+        Ok(TenantPolicy {
+            resolution: Resolution {
+                base_domains: r
+                    .base_domains
+                    .iter()
+                    .map(|d| d.to_ascii_lowercase())
+                    .collect(),
+                path_prefix: r.path_prefix.clone(),
+                strip_path_prefix: r.strip_path_prefix.unwrap_or(true),
+                header: r.header.as_ref().map(|h| h.to_ascii_lowercase()),
+                token_org: r.token_org,
+            },
+            issuers,
+            base_routes: parse_rules("$.routes", &raw.routes, false)?,
+            unmatched,
+            origin: raw
+                .origin
+                .as_ref()
+                .map(|o| o.trim_end_matches('/').to_string()),
+            header_prefix,
+            strip_headers: raw
+                .forwarding
+                .strip_headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            assertion,
+            login,
+            config_ttl: raw.cache.config_ttl_s.unwrap_or(60),
+            negative_ttl: raw.cache.negative_ttl_s.unwrap_or(10),
+            token_header: raw.token_header.as_ref().map(|h| h.to_ascii_lowercase()),
+            max_token_bytes: raw
+                .max_token_bytes
+                .unwrap_or(DEFAULT_MAX_TOKEN_BYTES)
+                .clamp(512, 64 * 1024),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organizations
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branding {
+    pub logo_url: Option<String>,
+    pub primary: String,
+    pub page_background: String,
+    pub css_vars: Vec<(String, String)>,
+    pub tagline: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionKind {
+    Enterprise,
+    Social,
+    Database,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub connection: String,
+    pub label: String,
+    pub kind: ConnectionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgIdp {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgLogin {
+    pub connections: Vec<Connection>,
+    pub signup: bool,
+    pub passwordless_connection: Option<String>,
+    pub idp: Option<OrgIdp>,
+}
+
+#[derive(Debug)]
+pub struct OrgPolicy {
+    pub org_id: String,
+    pub name: String,
+    pub display_name: String,
+    pub branding: Branding,
+    pub login: OrgLogin,
+    pub routes: RouteTable<Rc<Rule>>,
+    pub m2m_clients: Vec<String>,
+    pub origin: Option<String>,
+    pub allow_org_name_match: bool,
+    pub allow_personal_accounts: bool,
+    pub allow_query_token: bool,
+    pub disabled: bool,
+}
+
+impl OrgPolicy {
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawOrg = parse_raw(text)?;
+        Self::try_from(&raw)
+    }
+}
+
+/// Auth0 organization names: lowercase `a-z0-9_-`, 1 to 50 characters.
+pub fn valid_org_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 50
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+pub fn valid_org_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `#rgb` or `#rrggbb`.
+pub fn valid_color(c: &str) -> bool {
+    c.strip_prefix('#')
+        .is_some_and(|h| (h.len() == 3 || h.len() == 6) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn valid_css_value(v: &str) -> bool {
+    v.len() <= 64
+        && !v.to_ascii_lowercase().contains("url(")
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" #.,%()-".contains(&b))
+}
+
+impl TryFrom<&RawOrg> for OrgPolicy {
+    type Error = ConfigError;
+    fn try_from(raw: &RawOrg) -> Result<Self, ConfigError> {
+        check_version(raw.version)?;
+        if !valid_org_id(&raw.org_id) {
+            return Err(ConfigError::new(
+                "$.org_id",
+                "1-64 characters of [A-Za-z0-9_-]",
+            ));
+        }
+        if !valid_org_name(&raw.name) {
+            return Err(ConfigError::new(
+                "$.name",
+                "lowercase a-z0-9_-, 1 to 50 characters",
+            ));
+        }
+        let b = &raw.branding;
+        if let Some(u) = &b.logo_url {
+            check_url("$.branding.logo_url", u)?;
+            if u.contains(['"', '\'', '<', '>', '(', ')']) {
+                return Err(ConfigError::new(
+                    "$.branding.logo_url",
+                    "quotes, brackets and parentheses are not allowed",
+                ));
+            }
+        }
+        let color =
+            |path: &str, v: &Option<String>, default: &str| -> Result<String, ConfigError> {
+                match v {
+                    None => Ok(default.to_string()),
+                    Some(c) if valid_color(c) => Ok(c.to_ascii_lowercase()),
+                    Some(_) => Err(ConfigError::new(path, "a hex colour like #1a73e8")),
+                }
+            };
+        let mut css_vars = Vec::new();
+        for (k, v) in &b.css_vars {
+            let p = format!("$.branding.css_vars.{k}");
+            if k.is_empty()
+                || k.len() > 32
+                || !k
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            {
+                return Err(ConfigError::new(
+                    p,
+                    "names are [a-z0-9-], up to 32 characters",
+                ));
+            }
+            if !valid_css_value(v) {
+                return Err(ConfigError::new(
+                    p,
+                    "values are up to 64 characters of [A-Za-z0-9 #.,%()-], no url()",
+                ));
+            }
+            css_vars.push((k.clone(), v.clone()));
+        }
+        let branding = Branding {
+            logo_url: b.logo_url.clone(),
+            primary: color("$.branding.colors.primary", &b.colors.primary, "#3b5bdb")?,
+            page_background: color(
+                "$.branding.colors.page_background",
+                &b.colors.page_background,
+                "#f8f9fa",
+            )?,
+            css_vars,
+            tagline: b.tagline.clone(),
+        };
+        let l = &raw.login;
+        if l.connections.len() > 10 {
+            return Err(ConfigError::new(
+                "$.login.connections",
+                "Auth0 allows at most 10 connections per organization",
+            ));
+        }
+        let mut connections = Vec::new();
+        for (i, c) in l.connections.iter().enumerate() {
+            let p = format!("$.login.connections[{i}]");
+            if c.connection.is_empty() || c.connection.len() > 128 {
+                return Err(ConfigError::new(
+                    format!("{p}.connection"),
+                    "1-128 characters",
+                ));
+            }
+            let kind = match c.kind.as_deref() {
+                None | Some("enterprise") => ConnectionKind::Enterprise,
+                Some("social") => ConnectionKind::Social,
+                Some("database") => ConnectionKind::Database,
+                Some(o) => {
+                    return Err(ConfigError::new(
+                        format!("{p}.kind"),
+                        format!("{o:?}: enterprise, social or database"),
+                    ))
+                }
+            };
+            connections.push(Connection {
+                connection: c.connection.clone(),
+                label: c.label.clone(),
+                kind,
+            });
+        }
+        let idp = match &l.idp {
+            None => None,
+            Some(i) => {
+                check_url("$.login.idp.issuer", &i.issuer)?;
+                Some(OrgIdp {
+                    issuer: i.issuer.clone(),
+                    client_id: i.client_id.clone(),
+                    client_secret: i.client_secret.clone(),
+                })
+            }
+        };
+        if let Some(o) = &raw.origin {
+            check_url("$.origin", o)?;
+        }
+        Ok(OrgPolicy {
+            org_id: raw.org_id.clone(),
+            name: raw.name.clone(),
+            display_name: raw.display_name.clone().unwrap_or_else(|| raw.name.clone()),
+            branding,
+            login: OrgLogin {
+                connections,
+                signup: l.signup,
+                passwordless_connection: l.passwordless_connection.clone(),
+                idp,
+            },
+            routes: parse_rules("$.routes", &raw.routes, true)?,
+            m2m_clients: raw.m2m_clients.clone(),
+            origin: raw
+                .origin
+                .as_ref()
+                .map(|o| o.trim_end_matches('/').to_string()),
+            allow_org_name_match: raw.allow_org_name_match,
+            allow_personal_accounts: raw.allow_personal_accounts,
+            allow_query_token: raw.allow_query_token,
+            disabled: raw.disabled,
+        })
+    }
+}
+
+/// Used by `CallerKind` parsing in requirements.
+pub fn caller_kind(s: &str) -> Option<CallerKind> {
+    match s {
+        "user" => Some(CallerKind::User),
+        "client" => Some(CallerKind::Client),
+        _ => None,
+    }
+}

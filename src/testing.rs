@@ -1,0 +1,206 @@
+//! In-memory fakes of every port (style: daphne's `testing/mod.rs`): a map for KV, a scripted HTTP
+//! client that counts what was sent, a settable clock, a deterministic RNG, a map of secrets.
+//! Used by the unit tests, `tests/`, and the CLI's `explain`.
+
+use crate::native::NativeVerifier;
+use crate::ports::*;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct MemStore {
+    pub data: RefCell<HashMap<String, String>>,
+    pub reads: Cell<u64>,
+    pub fail: Cell<bool>,
+}
+
+impl MemStore {
+    pub fn put(&self, k: &str, v: &str) {
+        self.data.borrow_mut().insert(k.to_string(), v.to_string());
+    }
+}
+
+impl OrgStore for MemStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        self.reads.set(self.reads.get() + 1);
+        if self.fail.get() {
+            return Err(PortError::new("kv", "scripted failure"));
+        }
+        Ok(self.data.borrow().get(key).cloned())
+    }
+}
+
+/// Answers by exact URL; unknown URLs get a connection error. Records every request.
+#[derive(Debug, Default)]
+pub struct ScriptedHttp {
+    pub routes: RefCell<HashMap<String, HttpResponse>>,
+    pub sent: RefCell<Vec<HttpRequest>>,
+}
+
+impl ScriptedHttp {
+    pub fn answer(&self, url: &str, status: u16, body: &str, headers: &[(&str, &str)]) {
+        self.routes.borrow_mut().insert(
+            url.to_string(),
+            HttpResponse {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+                body: body.as_bytes().to_vec(),
+            },
+        );
+    }
+
+    pub fn count(&self, url: &str) -> usize {
+        self.sent.borrow().iter().filter(|r| r.url == url).count()
+    }
+
+    pub fn forget(&self, url: &str) {
+        self.routes.borrow_mut().remove(url);
+    }
+}
+
+impl HttpClient for ScriptedHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, PortError> {
+        let url = request.url.clone();
+        self.sent.borrow_mut().push(request);
+        self.routes
+            .borrow()
+            .get(&url)
+            .cloned()
+            .ok_or_else(|| PortError::new("http", format!("connection refused: {url}")))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct FixedClock(pub Cell<u64>);
+
+impl FixedClock {
+    pub fn at(s: u64) -> Self {
+        Self(Cell::new(s * 1000))
+    }
+    pub fn set_s(&self, s: u64) {
+        self.0.set(s * 1000);
+    }
+    pub fn advance_s(&self, s: u64) {
+        self.0.set(self.0.get() + s * 1000);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now_ms(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+/// Deterministic bytes (a counter through SHA-256): never use outside tests.
+#[derive(Debug, Default)]
+pub struct CounterRng(pub Cell<u64>);
+
+impl Rng for CounterRng {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), PortError> {
+        use sha2::{Digest, Sha256};
+        for chunk in buf.chunks_mut(32) {
+            let n = self.0.get();
+            self.0.set(n + 1);
+            let d = Sha256::digest(n.to_le_bytes());
+            chunk.copy_from_slice(&d[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemCache {
+    pub data: RefCell<HashMap<String, String>>,
+}
+
+impl SharedCache for MemCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        Ok(self.data.borrow().get(key).cloned())
+    }
+    async fn put(&self, key: &str, value: &str, _ttl_s: u64) -> Result<(), PortError> {
+        self.data
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MapSecrets(pub RefCell<HashMap<String, String>>);
+
+impl MapSecrets {
+    pub fn set(&self, k: &str, v: &str) {
+        self.0.borrow_mut().insert(k.to_string(), v.to_string());
+    }
+}
+
+impl Secrets for MapSecrets {
+    fn secret(&self, name: &str) -> Option<String> {
+        self.0.borrow().get(name).cloned()
+    }
+}
+
+/// All fakes in one bundle.
+#[derive(Debug, Default)]
+pub struct FakePorts {
+    pub store: MemStore,
+    pub http: ScriptedHttp,
+    pub clock: FixedClock,
+    pub rng: CounterRng,
+    pub verifier: NativeVerifier,
+    pub cache: MemCache,
+    pub secrets: MapSecrets,
+}
+
+impl Ports for FakePorts {
+    type Store = MemStore;
+    type Http = ScriptedHttp;
+    type Clock = FixedClock;
+    type Rng = CounterRng;
+    type Verifier = NativeVerifier;
+    type Cache = MemCache;
+    type Secrets = MapSecrets;
+    fn store(&self) -> &MemStore {
+        &self.store
+    }
+    fn http(&self) -> &ScriptedHttp {
+        &self.http
+    }
+    fn clock(&self) -> &FixedClock {
+        &self.clock
+    }
+    fn rng(&self) -> &CounterRng {
+        &self.rng
+    }
+    fn verifier(&self) -> &NativeVerifier {
+        &self.verifier
+    }
+    fn cache(&self) -> &MemCache {
+        &self.cache
+    }
+    fn secrets(&self) -> &MapSecrets {
+        &self.secrets
+    }
+}
+
+/// Runs a future to completion on the current thread (our fakes never pend).
+#[allow(clippy::panic)]
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    let waker = Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    let mut f = pin!(f);
+    for _ in 0..1_000_000 {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+    #[allow(clippy::panic)]
+    {
+        panic!("future never completed: a fake port must have been left pending")
+    }
+}

@@ -1,0 +1,128 @@
+//! Tokens: from a header or cookie to [`VerifiedClaims`].
+//!
+//! - [`extract`] finds the token (Authorization: Bearer, session cookie, configured header).
+//! - [`jws`] splits and decodes it into an [`jws::UntrustedToken`]; header rules live there.
+//! - [`verify`] picks the issuer, the key (from [`crate::keys`]), checks the signature through the
+//!   [`crate::ports::SignatureVerifier`] port and the registered claims, and remembers verified tokens.
+//! - [`claims`] maps each IdP's claim shape (presets) to one [`claims::Identity`].
+//!
+//! Only [`VerifiedClaims`] reaches organization scoping and authorization (style principle 1).
+
+pub mod claims;
+pub mod extract;
+pub mod jws;
+pub mod verify;
+
+pub use claims::{CallerKind, Identity};
+pub use verify::{verify, VerifiedClaims};
+
+use crate::keys::jwk::KeyUseError;
+
+/// Why a token was refused. Each variant maps to a stable `reason` code (RFC 6750 `invalid_token`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    Oversized {
+        len: usize,
+        max: usize,
+    },
+    Malformed {
+        reason: &'static str,
+    },
+    BadBase64 {
+        part: &'static str,
+    },
+    NotJson {
+        part: &'static str,
+    },
+    DuplicateMember {
+        part: &'static str,
+        name: String,
+    },
+    UnsupportedAlgorithm {
+        alg: String,
+    },
+    AlgorithmNotAllowed {
+        alg: &'static str,
+    },
+    ForbiddenHeader {
+        name: &'static str,
+    },
+    UnknownCrit {
+        name: String,
+    },
+    BadType {
+        typ: String,
+    },
+    UnknownIssuer,
+    MissingKid,
+    UnknownKid {
+        kid: String,
+    },
+    KeyUnusable(KeyUseError),
+    BadSignature,
+    MissingClaim {
+        name: &'static str,
+    },
+    BadClaim {
+        name: &'static str,
+    },
+    Expired {
+        exp: u64,
+        now: u64,
+    },
+    NotYetValid {
+        nbf: u64,
+        now: u64,
+    },
+    IssuedInFuture {
+        iat: u64,
+        now: u64,
+    },
+    TooOld {
+        iat: u64,
+        max_age: u64,
+    },
+    WrongAudience,
+    /// The issuer's keys could not be fetched and no usable copy is left: an internal fault.
+    KeysUnavailable {
+        detail: String,
+    },
+}
+
+impl TokenError {
+    /// A stable, non-secret code for the `reason` field and the decision log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TokenError::Oversized { .. } => "token_too_large",
+            TokenError::Malformed { .. } => "malformed_token",
+            TokenError::BadBase64 { .. } => "bad_base64",
+            TokenError::NotJson { .. } => "not_json",
+            TokenError::DuplicateMember { .. } => "duplicate_claim",
+            TokenError::UnsupportedAlgorithm { .. } => "unsupported_alg",
+            TokenError::AlgorithmNotAllowed { .. } => "alg_not_allowed",
+            TokenError::ForbiddenHeader { .. } => "forbidden_header",
+            TokenError::UnknownCrit { .. } => "unknown_crit",
+            TokenError::BadType { .. } => "bad_typ",
+            TokenError::UnknownIssuer => "unknown_issuer",
+            TokenError::MissingKid => "missing_kid",
+            TokenError::UnknownKid { .. } => "unknown_kid",
+            TokenError::KeyUnusable(KeyUseError::TypeMismatch { .. }) => "key_type_mismatch",
+            TokenError::KeyUnusable(KeyUseError::AlgMismatch { .. }) => "key_alg_mismatch",
+            TokenError::KeyUnusable(KeyUseError::WeakKey { .. }) => "weak_key",
+            TokenError::BadSignature => "bad_signature",
+            TokenError::MissingClaim { .. } => "missing_claim",
+            TokenError::BadClaim { .. } => "bad_claim",
+            TokenError::Expired { .. } => "expired",
+            TokenError::NotYetValid { .. } => "not_yet_valid",
+            TokenError::IssuedInFuture { .. } => "issued_in_future",
+            TokenError::TooOld { .. } => "too_old",
+            TokenError::WrongAudience => "wrong_audience",
+            TokenError::KeysUnavailable { .. } => "keys_unavailable",
+        }
+    }
+
+    /// True for faults that are not the caller's (they become 503, not 401).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, TokenError::KeysUnavailable { .. })
+    }
+}

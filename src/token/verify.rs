@@ -1,0 +1,328 @@
+//! Untrusted token → [`VerifiedClaims`]: issuer, algorithm, key, signature, registered claims.
+//!
+//! Order matters: everything that can be refused without a key is refused before a key is looked
+//! up, and nothing from the payload is believed before the signature checks out except `iss`,
+//! which only selects the configuration to verify against (and must then match exactly).
+
+use super::claims::{identity, Identity};
+use super::jws::{self, Alg, UntrustedToken};
+use super::TokenError;
+use crate::engine::Engine;
+use crate::keys::cache::{KeySet, Lookup};
+use crate::keys::jwk::{parse_jwks, KeyMaterial, PublicJwk};
+use crate::org::policy::{IssuerPolicy, TenantPolicy};
+use crate::ports::{
+    Clock, HttpClient, HttpRequest, Ports, Secrets, SharedCache, SignatureVerifier,
+};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::rc::Rc;
+
+/// Claims whose signature and registered claims were checked. The only input authorization takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedClaims {
+    pub issuer: String,
+    pub alg: Alg,
+    pub exp: u64,
+    pub identity: Identity,
+    /// Every claim, for `explain` and the generic preset. Never logged.
+    pub claims: Map<String, Value>,
+    /// Which key verified it (None for HS256): a cached verification dies with its key.
+    pub key_thumbprint: Option<[u8; 32]>,
+}
+
+/// Verifies `raw` against the tenant's issuers. Request-dependent checks (org, route) are not
+/// here: they run on every request, cached or not.
+pub async fn verify<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    raw: &str,
+) -> Result<Rc<VerifiedClaims>, TokenError> {
+    let now = ports.clock().now_s();
+    let token = jws::parse(raw, tenant.max_token_bytes)?;
+
+    // RFC 7519 §4.1.1 / OIDC Core 3.1.3.7 (2): iss selects the issuer and must match exactly
+    // (no trailing-slash or case folding).
+    let iss = match token.claims.get("iss") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(TokenError::BadClaim { name: "iss" }),
+        None => return Err(TokenError::MissingClaim { name: "iss" }),
+    };
+    let issuer = tenant.issuer(iss).ok_or(TokenError::UnknownIssuer)?;
+    if !issuer.algorithms.contains(&token.header.alg) {
+        return Err(TokenError::AlgorithmNotAllowed {
+            alg: token.header.alg.name(),
+        });
+    }
+
+    let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+    if let Some(hit) = engine.verified_get(&digest, now, issuer.leeway) {
+        return Ok(hit);
+    }
+
+    let key = resolve_key(ports, engine, issuer, &token, now).await?;
+    key.check_use(token.header.alg)
+        .map_err(TokenError::KeyUnusable)?;
+    precheck_signature_shape(token.header.alg, &token.signature)?;
+    let ok = ports
+        .verifier()
+        .verify(
+            token.header.alg,
+            &key,
+            token.signing_input.as_bytes(),
+            &token.signature,
+        )
+        .await
+        .map_err(|e| TokenError::KeysUnavailable {
+            detail: e.to_string(),
+        })?;
+    if !ok {
+        return Err(TokenError::BadSignature);
+    }
+
+    let exp = check_registered_claims(&token.claims, issuer, now)?;
+    let identity = identity(&token.claims, &issuer.preset, issuer.multi_org_claim());
+    let verified = Rc::new(VerifiedClaims {
+        issuer: issuer.issuer.clone(),
+        alg: token.header.alg,
+        exp,
+        identity,
+        key_thumbprint: match key.material {
+            KeyMaterial::Oct { .. } => None,
+            _ => Some(key.thumbprint),
+        },
+        claims: token.claims,
+    });
+    engine.verified_put(digest, verified.clone(), now);
+    Ok(verified)
+}
+
+/// RFC 7518 §3.4: an ECDSA JWS signature is exactly R || S. All-zero R or S can never be valid
+/// (CVE-2022-21449 accepted r = s = 0): refuse before the crypto backend sees it.
+fn precheck_signature_shape(alg: Alg, sig: &[u8]) -> Result<(), TokenError> {
+    let half = match alg {
+        Alg::ES256 => 32,
+        Alg::ES384 => 48,
+        Alg::EdDSA if sig.len() != 64 => return Err(TokenError::BadSignature),
+        _ => return Ok(()),
+    };
+    if sig.len() != 2 * half {
+        return Err(TokenError::BadSignature);
+    }
+    let (r, s) = sig.split_at(half);
+    if r.iter().all(|b| *b == 0) || s.iter().all(|b| *b == 0) {
+        return Err(TokenError::BadSignature);
+    }
+    Ok(())
+}
+
+fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, TokenError> {
+    match claims.get(name) {
+        None => Ok(None),
+        // RFC 7519 §2 NumericDate: seconds, may be fractional; negative is nonsense.
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| *f >= 0.0 && f.is_finite())
+                    .map(|f| f as u64)
+            })
+            .map(Some)
+            .ok_or(TokenError::BadClaim { name }),
+        Some(_) => Err(TokenError::BadClaim { name }),
+    }
+}
+
+/// RFC 7519 §4.1.3-4.1.6 and RFC 9068 §4, with the issuer's leeway.
+fn check_registered_claims(
+    claims: &Map<String, Value>,
+    issuer: &IssuerPolicy,
+    now: u64,
+) -> Result<u64, TokenError> {
+    let leeway = issuer.leeway;
+    // §4.1.4: exp is required here (an access token without one never dies).
+    let exp = numeric(claims, "exp")?.ok_or(TokenError::MissingClaim { name: "exp" })?;
+    if now >= exp.saturating_add(leeway) {
+        return Err(TokenError::Expired { exp, now });
+    }
+    if let Some(nbf) = numeric(claims, "nbf")? {
+        if now.saturating_add(leeway) < nbf {
+            return Err(TokenError::NotYetValid { nbf, now });
+        }
+    }
+    let iat = numeric(claims, "iat")?;
+    if let Some(iat) = iat {
+        if iat > now.saturating_add(leeway) {
+            return Err(TokenError::IssuedInFuture { iat, now });
+        }
+    }
+    if let Some(max_age) = issuer.max_age {
+        let iat = iat.ok_or(TokenError::MissingClaim { name: "iat" })?;
+        if now.saturating_sub(iat) > max_age.saturating_add(leeway) {
+            return Err(TokenError::TooOld { iat, max_age });
+        }
+    }
+    // §4.1.3: the token must be meant for us.
+    let auds = super::claims::audiences(claims);
+    if auds.is_empty() && claims.contains_key("aud") {
+        return Err(TokenError::BadClaim { name: "aud" });
+    }
+    if !auds.iter().any(|a| issuer.accepts_audience(a)) {
+        return Err(TokenError::WrongAudience);
+    }
+    Ok(exp)
+}
+
+async fn resolve_key<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    issuer: &IssuerPolicy,
+    token: &UntrustedToken<'_>,
+    now: u64,
+) -> Result<Rc<PublicJwk>, TokenError> {
+    if token.header.alg == Alg::HS256 {
+        // The shared secret comes only from a Worker secret, never from a JWKS.
+        let name = issuer
+            .hs256_secret
+            .as_deref()
+            .ok_or(TokenError::AlgorithmNotAllowed { alg: "HS256" })?;
+        let secret = ports
+            .secrets()
+            .secret(name)
+            .ok_or_else(|| TokenError::KeysUnavailable {
+                detail: format!("secret {name} is not set"),
+            })?;
+        return Ok(Rc::new(PublicJwk::new(
+            None,
+            None,
+            KeyMaterial::Oct {
+                k: secret.into_bytes(),
+            },
+        )));
+    }
+    let kid = token.header.kid.as_deref();
+    let mut fetched = false;
+    loop {
+        let lookup = engine.with_jwks(|c| c.lookup(&issuer.issuer, kid, now, &issuer.timing));
+        match lookup {
+            Lookup::Key(k) => return Ok(k),
+            Lookup::UnknownKid => {
+                return Err(match kid {
+                    Some(k) => TokenError::UnknownKid {
+                        kid: jws::truncate(k),
+                    },
+                    None => TokenError::MissingKid,
+                })
+            }
+            Lookup::Unavailable(detail) => return Err(TokenError::KeysUnavailable { detail }),
+            Lookup::Fetch if fetched => {
+                // We just fetched and the kid is still not there.
+                return Err(match kid {
+                    Some(k) => TokenError::UnknownKid {
+                        kid: jws::truncate(k),
+                    },
+                    None => TokenError::MissingKid,
+                });
+            }
+            Lookup::Fetch => {
+                refresh_keys(ports, engine, issuer, now).await;
+                fetched = true;
+            }
+        }
+    }
+}
+
+/// Fetches the issuer's JWKS once, coalescing concurrent callers in this isolate onto the same
+/// fetch. Failures are recorded in the cache; the caller looks again and gets stale keys or an
+/// error according to the cache's rules.
+pub async fn refresh_keys<P: Ports>(ports: &P, engine: &Engine, issuer: &IssuerPolicy, now: u64) {
+    let iss = issuer.issuer.as_str();
+    if let Some(wait) = engine.join_inflight(iss) {
+        let _ = wait.await;
+        return;
+    }
+    engine.with_jwks_mut(|c| c.begin_fetch(iss, now));
+    let result = fetch_jwks(ports, engine, issuer, now).await;
+    match result {
+        Ok(set) => engine.with_jwks_mut(|c| c.store(iss, set)),
+        Err(e) => engine.with_jwks_mut(|c| c.record_failure(iss, e)),
+    }
+    engine.finish_inflight(iss);
+}
+
+const SHARED_PREFIX: &str = "https://orggate.internal/jwks/";
+
+async fn fetch_jwks<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    issuer: &IssuerPolicy,
+    now: u64,
+) -> Result<KeySet, String> {
+    let timing = &issuer.timing;
+    // A fresh copy fetched by another isolate of this location spares the IdP (unless we are
+    // here because a kid was missing from a fresh set: then only the IdP can help).
+    let have_fresh = engine.with_jwks(|c| {
+        c.key_set(&issuer.issuer)
+            .is_some_and(|s| now < s.fresh_until)
+    });
+    let shared_key = format!(
+        "{SHARED_PREFIX}{}",
+        crate::b64::encode(issuer.issuer.as_bytes())
+    );
+    if !have_fresh {
+        if let Ok(Some(text)) = ports.cache().get(&shared_key).await {
+            if let Some(set) = shared_entry(&text, now) {
+                return Ok(set);
+            }
+        }
+    }
+    let jwks_uri = match &issuer.jwks_uri {
+        Some(u) => u.clone(),
+        None => crate::keys::discovery::jwks_uri(ports, engine, &issuer.issuer, now).await?,
+    };
+    let resp = ports
+        .http()
+        .send(HttpRequest::get(&jwks_uri))
+        .await
+        .map_err(|e| e.to_string())?;
+    if resp.status != 200 {
+        return Err(format!("JWKS answered {}", resp.status));
+    }
+    let parsed = parse_jwks(&resp.body)?;
+    if parsed.keys.is_empty() {
+        return Err("JWKS has no usable keys".into());
+    }
+    let ttl = timing.ttl_from_cache_control(resp.header("cache-control"));
+    let set = KeySet {
+        keys: parsed.keys.into_iter().map(Rc::new).collect(),
+        fetched_at: now,
+        fresh_until: now + ttl,
+    };
+    let doc = serde_json::json!({
+        "fresh_until": set.fresh_until,
+        "fetched_at": now,
+        "jwks": serde_json::from_slice::<Value>(&resp.body).unwrap_or(Value::Null),
+    });
+    let _ = ports.cache().put(&shared_key, &doc.to_string(), ttl).await;
+    Ok(set)
+}
+
+fn shared_entry(text: &str, now: u64) -> Option<KeySet> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let fresh_until = v.get("fresh_until")?.as_u64()?;
+    let fetched_at = v.get("fetched_at")?.as_u64()?;
+    if now >= fresh_until {
+        return None;
+    }
+    let body = serde_json::to_vec(v.get("jwks")?).ok()?;
+    let parsed = parse_jwks(&body).ok()?;
+    if parsed.keys.is_empty() {
+        return None;
+    }
+    Some(KeySet {
+        keys: parsed.keys.into_iter().map(Rc::new).collect(),
+        fetched_at,
+        fresh_until,
+    })
+}
