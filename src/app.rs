@@ -38,6 +38,8 @@ pub struct Ctx<'a> {
     pub now: u64,
     pub request_id: String,
     pub log: DecisionLog,
+    /// `/o/acme` when the org came from a path prefix (links and cookies live under it), else "".
+    pub base: String,
 }
 
 pub fn request_id<P: Ports>(ports: &P, req: &RequestView) -> String {
@@ -74,6 +76,7 @@ pub async fn handle<P: Ports>(ports: &P, engine: &Engine, req: &RequestView) -> 
         now: started / 1000,
         request_id,
         log,
+        base: String::new(),
     };
     let result = pipeline(ports, engine, &mut ctx).await;
     let outcome = match result {
@@ -128,6 +131,18 @@ async fn pipeline<P: Ports>(
     // Which org?
     let org = resolve_org(ports, engine, &tenant, ctx, &path).await?;
 
+    // Strip a `/o/{org}` prefix before anything else looks at the path.
+    let path = match &org {
+        Some((_, strip)) if *strip > 0 => {
+            ctx.base = path
+                .segments()
+                .take(*strip)
+                .fold(String::new(), |acc, s| format!("{acc}/{s}"));
+            path.strip_prefix_segments(*strip)
+        }
+        _ => path,
+    };
+
     // orggate's own endpoints: login, callback, logout (org may be None: the org prompt).
     if path.as_str().starts_with(RESERVED_PREFIX)
         || path.as_str() == RESERVED_PREFIX.trim_end_matches('/')
@@ -143,7 +158,7 @@ async fn pipeline<P: Ports>(
         .await;
     }
 
-    let Some((org, strip)) = org else {
+    let Some((org, _)) = org else {
         if tenant.resolution.token_org {
             return token_org_request(ports, engine, &tenant, ctx, &path).await;
         }
@@ -156,11 +171,6 @@ async fn pipeline<P: Ports>(
         return Err((Refusal::UnknownOrg, None));
     };
     ctx.log.org = Some(org.org_id.clone());
-    let path = if strip > 0 {
-        path.strip_prefix_segments(strip)
-    } else {
-        path
-    };
     authorize_and_forward(ports, engine, &tenant, org, ctx, &path, None).await
 }
 

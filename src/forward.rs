@@ -10,7 +10,7 @@ use crate::org::policy::TenantPolicy;
 use crate::session;
 
 /// orggate's cookies never reach the origin.
-pub const COOKIE_PREFIXES: [&str; 4] = ["__Host-orggate", "orggate", "__Host-og_", "og_"];
+pub const COOKIE_PREFIXES: [&str; 2] = ["__Host-orggate_", "orggate_"];
 
 fn is_orggate_cookie(name: &str) -> bool {
     COOKIE_PREFIXES.iter().any(|p| name.starts_with(p))

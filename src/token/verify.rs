@@ -100,7 +100,7 @@ pub async fn verify<P: Ports>(
 
 /// RFC 7518 §3.4: an ECDSA JWS signature is exactly R || S. All-zero R or S can never be valid
 /// (CVE-2022-21449 accepted r = s = 0): refuse before the crypto backend sees it.
-fn precheck_signature_shape(alg: Alg, sig: &[u8]) -> Result<(), TokenError> {
+pub fn precheck_signature_shape(alg: Alg, sig: &[u8]) -> Result<(), TokenError> {
     let half = match alg {
         Alg::ES256 => 32,
         Alg::ES384 => 48,
@@ -174,7 +174,7 @@ fn check_registered_claims(
     Ok(exp)
 }
 
-async fn resolve_key<P: Ports>(
+pub async fn resolve_key<P: Ports>(
     ports: &P,
     engine: &Engine,
     issuer: &IssuerPolicy,

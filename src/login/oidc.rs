@@ -1,0 +1,295 @@
+//! The OIDC authorization code flow with PKCE, as plain requests and responses (the I/O happens
+//! through the ports in [`super`]): the authorize URL, the token request, the token response, and
+//! ID token validation per OIDC Core 3.1.3.7.
+
+use super::page::url_encode;
+use crate::b64;
+use crate::engine::Engine;
+use crate::keys::cache::JwksTiming;
+use crate::org::policy::{AudiencePattern, IssuerPolicy};
+use crate::ports::{HttpRequest, HttpResponse, Ports, SignatureVerifier};
+use crate::token::claims::{audiences, Preset};
+use crate::token::jws::{self, Alg};
+use crate::token::verify::{precheck_signature_shape, resolve_key};
+use crate::token::TokenError;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Which IdP client a login uses: the tenant's, or the org's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub issuer: String,
+    pub client_id: String,
+    /// The Worker secret's *value* (resolved by the caller, never logged).
+    pub client_secret: String,
+    pub scopes: String,
+    pub audience: Option<String>,
+}
+
+/// Parameters of one authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core 3.1.2.1,
+/// and Auth0's `organization`, `connection`, `invitation`, `screen_hint`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AuthorizeParams {
+    pub redirect_uri: String,
+    pub state: String,
+    pub nonce: String,
+    pub code_challenge: String,
+    pub organization: String,
+    pub connection: Option<String>,
+    pub login_hint: Option<String>,
+    pub screen_hint: Option<String>,
+    pub prompt: Option<String>,
+    pub invitation: Option<String>,
+}
+
+pub fn authorize_url(endpoint: &str, client: &Client, p: &AuthorizeParams) -> String {
+    let mut q: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+        ("redirect_uri", &p.redirect_uri),
+        ("scope", &client.scopes),
+        ("state", &p.state),
+        ("nonce", &p.nonce),
+        ("code_challenge", &p.code_challenge),
+        ("code_challenge_method", "S256"),
+        ("organization", &p.organization),
+    ];
+    if let Some(a) = &client.audience {
+        q.push(("audience", a));
+    }
+    for (k, v) in [
+        ("connection", &p.connection),
+        ("login_hint", &p.login_hint),
+        ("screen_hint", &p.screen_hint),
+        ("prompt", &p.prompt),
+        ("invitation", &p.invitation),
+    ] {
+        if let Some(v) = v {
+            q.push((k, v));
+        }
+    }
+    let query: Vec<String> = q
+        .iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect();
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    format!("{endpoint}{sep}{}", query.join("&"))
+}
+
+fn basic_auth(client: &Client) -> String {
+    // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+    let raw = format!(
+        "{}:{}",
+        url_encode(&client.client_id),
+        url_encode(&client.client_secret)
+    );
+    format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)
+    )
+}
+
+fn token_request(endpoint: &str, client: &Client, form: &[(&str, &str)]) -> HttpRequest {
+    let body: Vec<String> = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect();
+    HttpRequest {
+        method: "POST".into(),
+        url: endpoint.to_string(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("accept".into(), "application/json".into()),
+            ("authorization".into(), basic_auth(client)),
+        ],
+        body: Some(body.join("&").into_bytes()),
+    }
+}
+
+/// RFC 6749 §4.1.3 + RFC 7636 §4.5.
+pub fn code_request(
+    endpoint: &str,
+    client: &Client,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> HttpRequest {
+    token_request(
+        endpoint,
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ],
+    )
+}
+
+/// RFC 6749 §6.
+pub fn refresh_request(endpoint: &str, client: &Client, refresh_token: &str) -> HttpRequest {
+    token_request(
+        endpoint,
+        client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(default)]
+    pub id_token: Option<String>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub token_type: Option<String>,
+}
+
+/// RFC 6749 §5.1 / §5.2: a 200 JSON body with a bearer `access_token`, or an error.
+pub fn parse_token_response(resp: &HttpResponse) -> Result<TokenResponse, String> {
+    if resp.status != 200 {
+        let err: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        let code = err
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        return Err(format!("token endpoint answered {} ({code})", resp.status));
+    }
+    let t: TokenResponse =
+        serde_json::from_slice(&resp.body).map_err(|e| format!("token response: {e}"))?;
+    if !t
+        .token_type
+        .as_deref()
+        .unwrap_or("Bearer")
+        .eq_ignore_ascii_case("bearer")
+    {
+        return Err("token_type is not Bearer".into());
+    }
+    Ok(t)
+}
+
+/// The policy an ID token is checked against: the login issuer, `aud` = our client id.
+pub fn id_token_policy(client: &Client) -> IssuerPolicy {
+    IssuerPolicy {
+        issuer: client.issuer.clone(),
+        audiences: vec![AudiencePattern::Exact(client.client_id.clone())],
+        algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
+        jwks_uri: None,
+        preset: Preset::Auth0 { roles: None },
+        leeway: 60,
+        max_age: None,
+        hs256_secret: None,
+        multi_org: None,
+        timing: JwksTiming::default(),
+    }
+}
+
+/// The facts orggate keeps from a valid ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdClaims {
+    pub subject: String,
+    pub org_id: Option<String>,
+    pub email: Option<String>,
+}
+
+/// OIDC Core 3.1.3.7: validates the ID token from the token response.
+pub async fn validate_id_token<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    client: &Client,
+    raw: &str,
+    expected_nonce: &str,
+    now: u64,
+) -> Result<IdClaims, TokenError> {
+    let policy = id_token_policy(client);
+    let token = jws::parse(raw, 16 * 1024)?;
+    // (6) the alg is one we accept (default RS256).
+    if !policy.algorithms.contains(&token.header.alg) {
+        return Err(TokenError::AlgorithmNotAllowed {
+            alg: token.header.alg.name(),
+        });
+    }
+    let key = resolve_key(ports, engine, &policy, &token, now).await?;
+    key.check_use(token.header.alg)
+        .map_err(TokenError::KeyUnusable)?;
+    precheck_signature_shape(token.header.alg, &token.signature)?;
+    let ok = ports
+        .verifier()
+        .verify(
+            token.header.alg,
+            &key,
+            token.signing_input.as_bytes(),
+            &token.signature,
+        )
+        .await
+        .map_err(|e| TokenError::KeysUnavailable {
+            detail: e.to_string(),
+        })?;
+    if !ok {
+        return Err(TokenError::BadSignature);
+    }
+    let c = &token.claims;
+    // (2) iss must exactly match.
+    if c.get("iss").and_then(Value::as_str) != Some(client.issuer.as_str()) {
+        return Err(TokenError::UnknownIssuer);
+    }
+    // (3) aud contains our client_id; (4)/(5) azp, when present or when aud has several values.
+    let auds = audiences(c);
+    if !auds.contains(&client.client_id.as_str()) {
+        return Err(TokenError::WrongAudience);
+    }
+    let azp = c.get("azp").and_then(Value::as_str);
+    if (auds.len() > 1 && azp.is_none()) || azp.is_some_and(|a| a != client.client_id) {
+        return Err(TokenError::BadClaim { name: "azp" });
+    }
+    // (9) exp; (10) iat not in the future beyond leeway.
+    let exp = c
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or(TokenError::MissingClaim { name: "exp" })?;
+    if now >= exp + policy.leeway {
+        return Err(TokenError::Expired { exp, now });
+    }
+    if let Some(iat) = c.get("iat").and_then(Value::as_u64) {
+        if iat > now + policy.leeway {
+            return Err(TokenError::IssuedInFuture { iat, now });
+        }
+    }
+    // (11) nonce must equal the one we sent.
+    let nonce = c.get("nonce").and_then(Value::as_str).unwrap_or("");
+    if !super::pkce::constant_time_eq(nonce.as_bytes(), expected_nonce.as_bytes()) {
+        return Err(TokenError::BadClaim { name: "nonce" });
+    }
+    Ok(IdClaims {
+        subject: c
+            .get("sub")
+            .and_then(Value::as_str)
+            .ok_or(TokenError::MissingClaim { name: "sub" })?
+            .to_string(),
+        org_id: c.get("org_id").and_then(Value::as_str).map(str::to_string),
+        email: c.get("email").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+/// `state` doubles as the transaction id: its first characters name the transaction cookie, so
+/// several tabs logging in at once each keep their own.
+pub fn txn_id(state: &str) -> Option<&str> {
+    state.get(..12).filter(|s| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+pub fn random_b64<P: Ports>(ports: &P, n: usize) -> Result<String, String> {
+    use crate::ports::Rng;
+    let mut buf = vec![0u8; n];
+    ports.rng().fill(&mut buf).map_err(|e| e.to_string())?;
+    Ok(b64::encode(&buf))
+}
