@@ -34,7 +34,7 @@ impl DecisionLog {
 
     pub fn allow(&mut self, reasons: Vec<String>) {
         self.decision = "allow";
-        self.reasons = reasons;
+        self.reasons.extend(reasons);
     }
 
     pub fn deny(&mut self, reasons: Vec<String>) {

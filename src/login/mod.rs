@@ -373,6 +373,7 @@ pub async fn handle_reserved<P: Ports>(
         .as_str()
         .trim_start_matches("/_orggate")
         .trim_end_matches('/');
+    ctx.log.org = org.as_ref().map(|o| o.org_id.clone());
     ctx.log.rule = Some(format!("orggate:{}", endpoint.trim_start_matches('/')));
     if let Some(asset) = endpoint.strip_prefix("/assets/") {
         // Login page assets (logos, styles) are public and served from the assets binding.
@@ -397,7 +398,7 @@ pub async fn handle_reserved<P: Ports>(
         ));
     }
     let result = match (endpoint, org) {
-        ("/login", Some(org)) => login_page(ports, ctx, &org),
+        ("/login", Some(org)) => login_page(ports, tenant, ctx, &org),
         ("/login", None) => invitation_or_prompt(ports, engine, tenant, ctx).await,
         ("/find", None) => find_org(ports, engine, tenant, ctx).await,
         ("/start", Some(org)) => start(ports, engine, tenant, ctx, &org).await,
@@ -426,6 +427,7 @@ fn csp_nonce<P: Ports>(ports: &P) -> Result<String, String> {
 
 fn login_page<P: Ports>(
     ports: &P,
+    tenant: &TenantPolicy,
     ctx: &mut Ctx<'_>,
     org: &OrgPolicy,
 ) -> Result<ResponseView, String> {
@@ -450,7 +452,9 @@ fn login_page<P: Ports>(
         _ => "Sign-in did not complete. Please try again.".to_string(),
     });
     ctx.log.allow(vec!["login_page".into()]);
+    let switch_url = tenant_home(tenant, ctx);
     Ok(page::login_page(&page::LoginView {
+        switch_url: &switch_url,
         org,
         base: &ctx.base,
         return_to: &ret,
@@ -458,6 +462,20 @@ fn login_page<P: Ports>(
         notice: notice.as_deref(),
         nonce: &nonce,
     }))
+}
+
+/// The tenant's own host (the org prompt), e.g. `http://localhost:8787/`.
+fn tenant_home(tenant: &TenantPolicy, ctx: &Ctx<'_>) -> String {
+    let port = ctx
+        .url
+        .authority
+        .rsplit_once(':')
+        .map(|(_, p)| format!(":{p}"))
+        .unwrap_or_default();
+    match tenant.resolution.base_domains.first() {
+        Some(base) => format!("{}://{base}{port}/", ctx.url.scheme),
+        None => "/".into(),
+    }
 }
 
 /// The org's own login URL on its host (subdomain of the first base domain).

@@ -44,7 +44,7 @@ pub fn secure_page(status: u16, html: String, nonce: Option<&str>) -> ResponseVi
     ResponseView::html(status, html)
         .header(
             "content-security-policy",
-            format!("default-src 'none'; {style}; img-src https: http://127.0.0.1:*; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"),
+            format!("default-src 'none'; {style}; img-src 'self' https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"),
         )
         .header("x-frame-options", "DENY")
         .header("referrer-policy", "no-referrer")
@@ -81,7 +81,7 @@ pub fn org_prompt(_tenant: &TenantPolicy, _ctx: &Ctx<'_>, message: Option<&str>)
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in</title></head><body><main>\
          <h1>Sign in to your organization</h1>{msg}\
-         <form method=\"post\" action=\"/_orggate/find\"><label for=\"org\">Organization name or work email</label>\
+         <form method=\"get\" action=\"/_orggate/find\"><label for=\"org\">Organization name or work email</label>\
          <input id=\"org\" name=\"q\" autocomplete=\"organization\" required><button type=\"submit\">Continue</button></form>\
          </main></body></html>"
     );
@@ -162,6 +162,8 @@ pub struct LoginView<'a> {
     pub invitation: Option<&'a str>,
     pub notice: Option<&'a str>,
     pub nonce: &'a str,
+    /// Where "Not your organization?" leads (the tenant host's org prompt).
+    pub switch_url: &'a str,
 }
 
 fn start_href(base: &str, return_to: &str, extra: &[(&str, &str)]) -> String {
@@ -258,6 +260,7 @@ pub fn login_page(v: &LoginView<'_>) -> ResponseView {
             ("on_primary", on_color(&b.primary)),
             ("css_vars", &css_vars),
             ("nonce", v.nonce),
+            ("switch_url", v.switch_url),
             ("logo", &logo),
             ("notice", &notice),
             ("start_url", &start_url),

@@ -736,7 +736,10 @@ impl TryFrom<&RawOrg> for OrgPolicy {
         }
         let b = &raw.branding;
         if let Some(u) = &b.logo_url {
-            check_url("$.branding.logo_url", u)?;
+            // Same-origin login assets (`/_orggate/assets/...`) or an https URL.
+            if !u.starts_with("/_orggate/assets/") {
+                check_url("$.branding.logo_url", u)?;
+            }
             if u.contains(['"', '\'', '<', '>', '(', ')']) {
                 return Err(ConfigError::new(
                     "$.branding.logo_url",
