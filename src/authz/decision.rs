@@ -114,11 +114,12 @@ impl Requirement {
                 }
             }
             Requirement::All(rs) => {
-                let missing: Vec<String> = rs
-                    .iter()
-                    .filter_map(|r| r.check(p).err())
-                    .flatten()
-                    .collect();
+                let mut missing: Vec<String> = Vec::new();
+                for m in rs.iter().filter_map(|r| r.check(p).err()).flatten() {
+                    if !missing.contains(&m) {
+                        missing.push(m);
+                    }
+                }
                 if missing.is_empty() {
                     Ok(())
                 } else {
@@ -199,9 +200,9 @@ pub fn scope_to_org(
             .org_name
             .as_deref()
             .is_some_and(|n| n.to_ascii_lowercase() == org.name);
-    // A present org_name must agree too (Auth0: validate org_name when present).
+    // A present org_name must agree too (Auth0: validate org_name when present), whether or not
+    // name matching is on: a token naming two different orgs is trusted for neither.
     let name_conflict = by_id
-        && org.allow_org_name_match
         && id
             .org_name
             .as_deref()

@@ -16,7 +16,7 @@ mod cli {
     use orggate::authz::path::normalize;
     use orggate::engine::Engine;
     use orggate::http::UrlParts;
-    use orggate::org::policy::{parse_raw, ConfigError, OrgPolicy, TenantPolicy};
+    use orggate::org::policy::{parse_raw, OrgPolicy, TenantPolicy};
     use orggate::org::resolve::{addressed, OrgRef};
     use orggate::token::claims::identity;
     use orggate::token::VerifiedClaims;
@@ -48,36 +48,6 @@ mod cli {
             .map(String::as_str)
     }
 
-    /// Which document a file holds, by its shape.
-    fn check_doc(text: &str) -> Result<&'static str, ConfigError> {
-        let v: Value =
-            serde_json::from_str(text).map_err(|e| ConfigError::new("$", e.to_string()))?;
-        if v.get("issuers").is_some() {
-            TenantPolicy::parse(text).map(|_| "settings")
-        } else if v.get("org_id").is_some() {
-            OrgPolicy::parse(text).map(|_| "org")
-        } else if let Some(m) = v.as_object() {
-            for (k, val) in m {
-                let ok_key = ["name:", "host:", "domain:"]
-                    .iter()
-                    .any(|p| k.starts_with(p));
-                let ok_val = val.as_str().is_some_and(orggate::org::policy::valid_org_id);
-                if !ok_key || !ok_val {
-                    return Err(ConfigError::new(
-                        format!("$.{k}"),
-                        "aliases map name:/host:/domain: keys to org ids",
-                    ));
-                }
-            }
-            Ok("aliases")
-        } else {
-            Err(ConfigError::new(
-                "$",
-                "not a settings, org or aliases document",
-            ))
-        }
-    }
-
     fn validate(paths: &[String]) -> i32 {
         if paths.is_empty() {
             eprintln!("{USAGE}");
@@ -90,7 +60,7 @@ mod cli {
                     println!("{p}: cannot read: {e}");
                     bad += 1;
                 }
-                Ok(text) => match check_doc(&text) {
+                Ok(text) => match orggate::org::policy::check_document(&text) {
                     Ok(kind) => println!("{p}: ok ({kind})"),
                     Err(e) => {
                         println!("{p}: {}: {}", e.path, e.reason);

@@ -201,9 +201,22 @@ fn parse_preset(path: &str, v: &Value) -> Result<Preset, ConfigError> {
 }
 
 fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigError> {
-    check_url(&format!("{path}.issuer"), &raw.issuer)?;
-    if let Some(u) = &raw.jwks_uri {
-        check_url(&format!("{path}.jwks_uri"), u)?;
+    // The issuer is a URL unless keys come from an explicit jwks_uri (Stytch's `iss` is
+    // `stytch.com/{project_id}`): then it is only compared, never fetched.
+    match &raw.jwks_uri {
+        Some(u) => {
+            check_url(&format!("{path}.jwks_uri"), u)?;
+            if raw.issuer.is_empty()
+                || raw.issuer.len() > 512
+                || raw.issuer.contains(char::is_whitespace)
+            {
+                return Err(ConfigError::new(
+                    format!("{path}.issuer"),
+                    "1-512 characters, no whitespace",
+                ));
+            }
+        }
+        None => check_url(&format!("{path}.issuer"), &raw.issuer)?,
     }
     if raw.audiences.is_empty() {
         return Err(ConfigError::new(
@@ -866,5 +879,35 @@ pub fn caller_kind(s: &str) -> Option<CallerKind> {
         "user" => Some(CallerKind::User),
         "client" => Some(CallerKind::Client),
         _ => None,
+    }
+}
+
+/// Validates one config document of any kind, told apart by its shape: tenant `settings` (has
+/// `issuers`), an org (has `org_id`), or an alias map (`name:`/`host:`/`domain:` → org id).
+/// The CLI's `validate` and the config tests use this; the Worker parses each KV key directly.
+pub fn check_document(text: &str) -> Result<&'static str, ConfigError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| ConfigError::new("$", e.to_string()))?;
+    if v.get("issuers").is_some() {
+        TenantPolicy::parse(text).map(|_| "settings")
+    } else if v.get("org_id").is_some() {
+        OrgPolicy::parse(text).map(|_| "org")
+    } else if let Some(m) = v.as_object().filter(|m| !m.is_empty()) {
+        for (k, val) in m {
+            let ok_key = ["name:", "host:", "domain:"]
+                .iter()
+                .any(|p| k.starts_with(p) && k.len() > p.len());
+            if !ok_key || !val.as_str().is_some_and(valid_org_id) {
+                return Err(ConfigError::new(
+                    format!("$.{k}"),
+                    "aliases map name:/host:/domain: keys to org ids",
+                ));
+            }
+        }
+        Ok("aliases")
+    } else {
+        Err(ConfigError::new(
+            "$",
+            "not a settings, org or aliases document",
+        ))
     }
 }

@@ -1,0 +1,113 @@
+//! The `orggate` binary: validate, explain, mint.
+
+use std::process::Command;
+
+fn orggate(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_orggate"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn validate_passes_the_demo_config() {
+    let (code, out) = orggate(&[
+        "validate",
+        "dev/kv/settings.json",
+        "dev/kv/org_acme.json",
+        "dev/kv/org_globex.json",
+        "dev/kv/aliases.json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("dev/kv/org_acme.json: ok (org)"), "{out}");
+}
+
+#[test]
+fn validate_reports_path_and_reason_and_fails() {
+    let (code, out) = orggate(&[
+        "validate",
+        "dev/kv/org_acme.json",
+        "examples/invalid/color-not-hex.json",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "examples/invalid/color-not-hex.json: $.branding.colors.primary: a hex colour"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_allows_and_denies_with_reasons() {
+    let alice = r#"{"iss":"http://127.0.0.1:9000","sub":"alice","org_id":"org_acme","org_name":"acme","permissions":["read:reports"]}"#;
+    let (code, out) = orggate(&[
+        "explain",
+        "--config",
+        "dev/kv",
+        "--method",
+        "GET",
+        "--url",
+        "http://acme.localhost:8787/api/reports/1",
+        "--claims-json",
+        alice,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("org: org_acme (acme) via host"), "{out}");
+    assert!(out.contains("rule: org:reports-read"), "{out}");
+    assert!(out.contains("decision: allow"), "{out}");
+    let (code, out) = orggate(&[
+        "explain",
+        "--config",
+        "dev/kv",
+        "--method",
+        "POST",
+        "--url",
+        "http://acme.localhost:8787/api/reports/1",
+        "--claims-json",
+        alice,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("decision: deny 403 (missing permission:write:reports)"),
+        "{out}"
+    );
+    let (code, out) = orggate(&[
+        "explain",
+        "--config",
+        "dev/kv",
+        "--url",
+        "http://globex.localhost:8787/api/reports/1",
+        "--claims-json",
+        alice,
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("decision: refuse 401 (org_mismatch)"), "{out}");
+    let (code, out) = orggate(&[
+        "explain",
+        "--config",
+        "dev/kv",
+        "--url",
+        "http://acme.localhost:8787/public/../admin/x",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("path: /admin/x (normalized)"), "{out}");
+}
+
+#[test]
+fn mint_makes_a_token_the_core_accepts() {
+    let (code, token) = orggate(&["mint", "--key", "dev/keys/demo-es256-1.jwk.json"]);
+    assert_eq!(code, 0, "{token}");
+    let token = token.trim();
+    assert_eq!(token.split('.').count(), 3);
+    let parsed = orggate::token::jws::parse(token, 16 * 1024).unwrap();
+    assert_eq!(parsed.header.alg, orggate::token::jws::Alg::ES256);
+    assert_eq!(parsed.header.kid.as_deref(), Some("demo-es256-1"));
+    assert_eq!(parsed.claims["org_id"], "org_acme");
+}

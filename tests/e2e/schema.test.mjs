@@ -1,0 +1,29 @@
+// The JSON Schema and the Rust validation agree: every example config validates against the
+// schema, and every invalid example is refused by it (tests/config_examples.rs checks the same
+// files against the Rust types).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+
+const schema = JSON.parse(readFileSync('schema/orggate-config.schema.json', 'utf8'));
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+const files = (dir) => readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => `${dir}/${f}`);
+
+test('every valid example and the demo config validate against the schema', () => {
+  const all = [...files('examples'), ...files('dev/kv')];
+  assert.ok(all.length >= 7);
+  for (const f of all) {
+    const ok = validate(JSON.parse(readFileSync(f, 'utf8')));
+    assert.ok(ok, `${f}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+  }
+});
+
+test('every invalid example is refused by the schema', () => {
+  const bad = files('examples/invalid');
+  assert.ok(bad.length >= 10);
+  for (const f of bad) {
+    assert.equal(validate(JSON.parse(readFileSync(f, 'utf8'))), false, `${f} should not validate`);
+  }
+});
