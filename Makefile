@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 BUILD_ENV := WASM_BINDGEN_BIN=$(HOME)/.cargo/bin/wasm-bindgen WASM_OPT_BIN=./node_modules/.bin/wasm-opt ESBUILD_BIN=./node_modules/.bin/esbuild
 MAX_GZIP_BYTES := 1048576
 
-.PHONY: setup setup-rust setup-node setup-browser build size dev test test-rust test-wasm test-e2e lint fmt validate bench bench-smoke fuzz clean
+.PHONY: setup setup-rust setup-node setup-browser build size dev dev-smoke test test-rust test-wasm test-e2e lint fmt validate fuzz clean
 
 setup: setup-rust setup-node
 
@@ -40,6 +40,17 @@ validate:
 dev: build
 	@scripts/dev.sh
 
+# Starts what `make dev` starts, checks it answers, stops it (used by `make test`).
+dev-smoke: build
+	@DEV_SMOKE=1 scripts/dev.sh 2>&1 | tail -n 20
+
+# Each fuzz target for FUZZ_SECONDS (nightly + cargo-fuzz; installed when missing).
+FUZZ_SECONDS ?= 30
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && for t in $$(cargo +nightly fuzz list); do \
+	  CARGO_TARGET_DIR=../target/fuzz cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
@@ -65,7 +76,11 @@ test: setup setup-browser
 	$(MAKE) --no-print-directory build
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory dev-smoke
+	$(if $(wildcard bench/Makefile.inc),$(MAKE) --no-print-directory bench-smoke,)
 	@scripts/summary.sh
 
 clean:
 	rm -rf build target .wrangler
+
+-include bench/Makefile.inc

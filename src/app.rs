@@ -8,7 +8,7 @@ use crate::authz::effective::{effective, Access};
 use crate::authz::path::{normalize, NormalizedPath};
 use crate::engine::Engine;
 use crate::error::Refusal;
-use crate::forward::{identity_headers, sanitized_headers, AssertionKey};
+use crate::forward::{identity_headers, sanitized_headers};
 use crate::http::{Forward, Outcome, RequestView, ResponseView, Upstream, UrlParts};
 use crate::log::DecisionLog;
 use crate::login;
@@ -121,7 +121,7 @@ async fn pipeline<P: Ports>(
         .map_err(|e| (internal(e), None))?;
 
     if ctx.url.path == ASSERTION_JWKS_PATH {
-        return assertion_jwks(ports, &tenant).map_err(|r| (r, None));
+        return assertion_jwks(ports, engine, &tenant).map_err(|r| (r, None));
     }
 
     // Normalize once; match and forward the same thing (authz::path).
@@ -468,7 +468,7 @@ pub async fn authorize_and_forward<P: Ports>(
             .secrets()
             .secret(&a.secret)
             .ok_or_else(|| format!("secret {} is not set", a.secret))
-            .and_then(|s| AssertionKey::from_secret(&a.kid, &s))
+            .and_then(|s| engine.assertion_key(&a.kid, &s))
             .map_err(|d| (Refusal::Internal { detail: d }, Some(org.clone())))?;
         let aud = a.audience.clone().unwrap_or_else(|| match &fwd.upstream {
             Upstream::Origin(o) => o.clone(),
@@ -532,7 +532,11 @@ fn build_forward(
     }
 }
 
-fn assertion_jwks<P: Ports>(ports: &P, tenant: &TenantPolicy) -> Result<Outcome, Refusal> {
+fn assertion_jwks<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    tenant: &TenantPolicy,
+) -> Result<Outcome, Refusal> {
     let Some(a) = &tenant.assertion else {
         return Ok(Outcome::Respond(ResponseView::json(
             404,
@@ -543,7 +547,7 @@ fn assertion_jwks<P: Ports>(ports: &P, tenant: &TenantPolicy) -> Result<Outcome,
         .secrets()
         .secret(&a.secret)
         .ok_or_else(|| internal(format!("secret {} is not set", a.secret)))?;
-    let key = AssertionKey::from_secret(&a.kid, &secret).map_err(internal)?;
+    let key = engine.assertion_key(&a.kid, &secret).map_err(internal)?;
     let mut r = ResponseView::json(200, &key.jwks());
     r.headers.retain(|(n, _)| n != "cache-control");
     Ok(Outcome::Respond(

@@ -2,10 +2,11 @@
 //! discovery documents, compiled configs. Plain data behind `RefCell`s: an isolate is single
 //! threaded, and no borrow is ever held across an `.await` (each accessor takes a closure).
 
+use crate::forward::AssertionKey;
 use crate::keys::cache::JwksCache;
 use crate::keys::discovery::Discovery;
 use crate::org::cache::ConfigCache;
-use crate::token::VerifiedClaims;
+use crate::token::verify::CachedToken;
 use futures_channel::oneshot;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -24,11 +25,13 @@ struct Inflight {
 #[derive(Default)]
 pub struct Engine {
     jwks: RefCell<JwksCache>,
-    verified: RefCell<HashMap<[u8; 32], Rc<VerifiedClaims>>>,
+    verified: RefCell<HashMap<[u8; 32], Rc<CachedToken>>>,
     inflight: RefCell<HashMap<String, Inflight>>,
     discovery: RefCell<HashMap<String, (Rc<Discovery>, u64)>>,
     configs: RefCell<ConfigCache>,
     now_ms: std::cell::Cell<u64>,
+    /// The assertion signing key, derived once per (kid, secret).
+    assertion_key: RefCell<Option<([u8; 32], Rc<AssertionKey>)>>,
 }
 
 impl Engine {
@@ -53,36 +56,25 @@ impl Engine {
         f(&mut self.configs.borrow_mut())
     }
 
-    /// A token verified earlier, still unexpired and still signed by a published key.
-    pub fn verified_get(
-        &self,
-        digest: &[u8; 32],
-        now: u64,
-        leeway: u64,
-    ) -> Option<Rc<VerifiedClaims>> {
-        let hit = self.verified.borrow().get(digest).cloned()?;
-        let alive = now < hit.exp.saturating_add(leeway);
-        let key_ok = match &hit.key_thumbprint {
-            Some(t) => self.jwks.borrow().still_published(&hit.issuer, t),
-            None => true,
-        };
-        if alive && key_ok {
-            Some(hit)
-        } else {
-            self.verified.borrow_mut().remove(digest);
-            None
-        }
+    /// A token whose signature was verified earlier (the caller re-checks key, claims, policy).
+    pub fn verified_get(&self, digest: &[u8; 32]) -> Option<Rc<CachedToken>> {
+        self.verified.borrow().get(digest).cloned()
     }
 
-    pub fn verified_put(&self, digest: [u8; 32], claims: Rc<VerifiedClaims>, now: u64) {
+    pub fn verified_remove(&self, digest: &[u8; 32]) {
+        self.verified.borrow_mut().remove(digest);
+    }
+
+    pub fn verified_put(&self, digest: [u8; 32], token: Rc<CachedToken>, now: u64) {
         let mut cache = self.verified.borrow_mut();
         if cache.len() >= VERIFIED_CACHE_CAP {
-            cache.retain(|_, c| now < c.exp);
+            // Drop what expired (beyond any sane leeway); if that is not enough, start over.
+            cache.retain(|_, c| now < c.exp.saturating_add(600));
             if cache.len() >= VERIFIED_CACHE_CAP {
                 cache.clear();
             }
         }
-        cache.insert(digest, claims);
+        cache.insert(digest, token);
     }
 
     pub fn verified_len(&self) -> usize {
@@ -120,6 +112,21 @@ impl Engine {
                 let _ = w.send(());
             }
         }
+    }
+
+    /// The assertion key for `kid` and `secret`, derived on first use (an Ed25519 key derivation
+    /// per request would cost more than the rest of the request).
+    pub fn assertion_key(&self, kid: &str, secret: &str) -> Result<Rc<AssertionKey>, String> {
+        use sha2::{Digest, Sha256};
+        let id: [u8; 32] = Sha256::digest(format!("{kid}\0{secret}").as_bytes()).into();
+        if let Some((cached_id, key)) = self.assertion_key.borrow().as_ref() {
+            if *cached_id == id {
+                return Ok(key.clone());
+            }
+        }
+        let key = Rc::new(AssertionKey::from_secret(kid, secret)?);
+        *self.assertion_key.borrow_mut() = Some((id, key.clone()));
+        Ok(key)
     }
 
     pub fn discovery_get(&self, issuer: &str, now: u64) -> Option<Rc<Discovery>> {

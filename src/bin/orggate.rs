@@ -172,7 +172,7 @@ mod cli {
             alg: issuer.algorithms[0],
             exp: u64::MAX,
             identity: identity(&claims, &issuer.preset, issuer.multi_org_claim()),
-            claims: claims.clone(),
+            claims: Rc::new(claims.clone()),
             key_thumbprint: None,
         });
         let _ = Engine::new();

@@ -191,6 +191,23 @@ impl JwksCache {
             .is_some_and(|s| s.contains_thumbprint(thumbprint))
     }
 
+    /// May a key with this thumbprint still verify (published, and the set not stale beyond
+    /// `max_stale`)? The verified-token cache asks this on every hit.
+    pub fn key_usable(
+        &self,
+        issuer: &str,
+        thumbprint: &[u8; 32],
+        now: u64,
+        t: &JwksTiming,
+    ) -> bool {
+        self.issuers
+            .get(issuer)
+            .and_then(|e| e.set.as_ref())
+            .is_some_and(|s| {
+                s.contains_thumbprint(thumbprint) && now < s.fresh_until.saturating_add(t.max_stale)
+            })
+    }
+
     /// How many times this isolate asked the IdP for `issuer`'s keys (tests, `explain`).
     pub fn fetch_count(&self, issuer: &str) -> u64 {
         self.issuers.get(issuer).map_or(0, |e| e.fetches)

@@ -26,9 +26,24 @@ pub struct VerifiedClaims {
     pub exp: u64,
     pub identity: Identity,
     /// Every claim, for `explain` and the generic preset. Never logged.
-    pub claims: Map<String, Value>,
-    /// Which key verified it (None for HS256): a cached verification dies with its key.
+    pub claims: Rc<Map<String, Value>>,
+    /// Which JWKS key verified it (None for HS256).
     pub key_thumbprint: Option<[u8; 32]>,
+}
+
+/// What the verified-token cache keeps: the outcome of the expensive part (parsing and the
+/// signature), never a decision. Registered claims, the issuer's current policy and the preset
+/// mapping are applied again on every hit, so a config change or the passage of time (`exp`,
+/// `max_age`) takes effect at once.
+#[derive(Debug)]
+pub struct CachedToken {
+    pub issuer: String,
+    pub alg: Alg,
+    pub claims: Rc<Map<String, Value>>,
+    /// Thumbprint of the key that verified the signature (for HS256: of the shared secret).
+    pub key_id: [u8; 32],
+    pub from_jwks: bool,
+    pub exp: u64,
 }
 
 /// Verifies `raw` against the tenant's issuers. Request-dependent checks (org, route) are not
@@ -40,6 +55,80 @@ pub async fn verify<P: Ports>(
     raw: &str,
 ) -> Result<Rc<VerifiedClaims>, TokenError> {
     let now = ports.clock().now_s();
+    if raw.len() > tenant.max_token_bytes {
+        return Err(TokenError::Oversized {
+            len: raw.len(),
+            max: tenant.max_token_bytes,
+        });
+    }
+    // A token seen before skips parsing and the signature, but only while the key that verified
+    // it is still published and usable (within max_stale), or the HS256 secret is unchanged.
+    let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+    let cached = engine.verified_get(&digest);
+    let hit = cached.filter(|c| {
+        let Some(issuer) = tenant.issuer(&c.issuer) else {
+            return false;
+        };
+        if c.from_jwks {
+            engine.with_jwks(|j| j.key_usable(&c.issuer, &c.key_id, now, &issuer.timing))
+        } else {
+            hs256_key(ports, issuer).is_ok_and(|k| k.thumbprint == c.key_id)
+        }
+    });
+    let from_cache = hit.is_some();
+    let entry = match hit {
+        Some(e) => e,
+        None => {
+            // A stale entry (its key gone or unusable) is forgotten before verifying afresh.
+            engine.verified_remove(&digest);
+            let e = verify_signature(ports, engine, tenant, raw, now).await?;
+            // Remember only tokens that also pass the claims checks now.
+            let issuer = tenant.issuer(&e.issuer).ok_or(TokenError::UnknownIssuer)?;
+            check_registered_claims(&e.claims, issuer, now)?;
+            let e = Rc::new(e);
+            engine.verified_put(digest, e.clone(), now);
+            e
+        }
+    };
+    let checked = tenant
+        .issuer(&entry.issuer)
+        .ok_or(TokenError::UnknownIssuer)
+        .and_then(|issuer| {
+            if !issuer.algorithms.contains(&entry.alg) {
+                return Err(TokenError::AlgorithmNotAllowed {
+                    alg: entry.alg.name(),
+                });
+            }
+            check_registered_claims(&entry.claims, issuer, now).map(|exp| (issuer, exp))
+        });
+    let (issuer, exp) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            // Expired, or refused under the current config: no reason to remember it.
+            if from_cache {
+                engine.verified_remove(&digest);
+            }
+            return Err(e);
+        }
+    };
+    Ok(Rc::new(VerifiedClaims {
+        issuer: entry.issuer.clone(),
+        alg: entry.alg,
+        exp,
+        identity: identity(&entry.claims, &issuer.preset, issuer.multi_org_claim()),
+        claims: entry.claims.clone(),
+        key_thumbprint: entry.from_jwks.then_some(entry.key_id),
+    }))
+}
+
+/// Parse, pick the issuer and key, check the signature: the part worth caching.
+async fn verify_signature<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    raw: &str,
+    now: u64,
+) -> Result<CachedToken, TokenError> {
     let token = jws::parse(raw, tenant.max_token_bytes)?;
 
     // RFC 7519 §4.1.1 / OIDC Core 3.1.3.7 (2): iss selects the issuer and must match exactly
@@ -55,12 +144,6 @@ pub async fn verify<P: Ports>(
             alg: token.header.alg.name(),
         });
     }
-
-    let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
-    if let Some(hit) = engine.verified_get(&digest, now, issuer.leeway) {
-        return Ok(hit);
-    }
-
     let key = resolve_key(ports, engine, issuer, &token, now).await?;
     key.check_use(token.header.alg)
         .map_err(TokenError::KeyUnusable)?;
@@ -80,22 +163,36 @@ pub async fn verify<P: Ports>(
     if !ok {
         return Err(TokenError::BadSignature);
     }
-
-    let exp = check_registered_claims(&token.claims, issuer, now)?;
-    let identity = identity(&token.claims, &issuer.preset, issuer.multi_org_claim());
-    let verified = Rc::new(VerifiedClaims {
+    let exp = token.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    Ok(CachedToken {
         issuer: issuer.issuer.clone(),
         alg: token.header.alg,
+        key_id: key.thumbprint,
+        from_jwks: !matches!(key.material, KeyMaterial::Oct { .. }),
         exp,
-        identity,
-        key_thumbprint: match key.material {
-            KeyMaterial::Oct { .. } => None,
-            _ => Some(key.thumbprint),
+        claims: Rc::new(token.claims),
+    })
+}
+
+/// The HS256 key: only ever from a Worker secret, never from a JWKS.
+fn hs256_key<P: Ports>(ports: &P, issuer: &IssuerPolicy) -> Result<PublicJwk, TokenError> {
+    let name = issuer
+        .hs256_secret
+        .as_deref()
+        .ok_or(TokenError::AlgorithmNotAllowed { alg: "HS256" })?;
+    let secret = ports
+        .secrets()
+        .secret(name)
+        .ok_or_else(|| TokenError::KeysUnavailable {
+            detail: format!("secret {name} is not set"),
+        })?;
+    Ok(PublicJwk::new(
+        None,
+        None,
+        KeyMaterial::Oct {
+            k: secret.into_bytes(),
         },
-        claims: token.claims,
-    });
-    engine.verified_put(digest, verified.clone(), now);
-    Ok(verified)
+    ))
 }
 
 /// RFC 7518 §3.4: an ECDSA JWS signature is exactly R || S. All-zero R or S can never be valid
@@ -105,6 +202,7 @@ pub fn precheck_signature_shape(alg: Alg, sig: &[u8]) -> Result<(), TokenError> 
         Alg::ES256 => 32,
         Alg::ES384 => 48,
         Alg::EdDSA if sig.len() != 64 => return Err(TokenError::BadSignature),
+        Alg::HS256 if sig.len() != 32 => return Err(TokenError::BadSignature),
         _ => return Ok(()),
     };
     if sig.len() != 2 * half {
@@ -182,24 +280,7 @@ pub async fn resolve_key<P: Ports>(
     now: u64,
 ) -> Result<Rc<PublicJwk>, TokenError> {
     if token.header.alg == Alg::HS256 {
-        // The shared secret comes only from a Worker secret, never from a JWKS.
-        let name = issuer
-            .hs256_secret
-            .as_deref()
-            .ok_or(TokenError::AlgorithmNotAllowed { alg: "HS256" })?;
-        let secret = ports
-            .secrets()
-            .secret(name)
-            .ok_or_else(|| TokenError::KeysUnavailable {
-                detail: format!("secret {name} is not set"),
-            })?;
-        return Ok(Rc::new(PublicJwk::new(
-            None,
-            None,
-            KeyMaterial::Oct {
-                k: secret.into_bytes(),
-            },
-        )));
+        return Ok(Rc::new(hs256_key(ports, issuer)?));
     }
     let kid = token.header.kid.as_deref();
     let mut fetched = false;
