@@ -191,3 +191,42 @@ test('an expiring access token is refreshed without a redirect', async () => {
     await o.close();
   }
 });
+
+test('two tabs logging in at once do not break each other', async () => {
+  const ctx = await browser.newContext();
+  const [tab1, tab2] = [await ctx.newPage(), await ctx.newPage()];
+  await tab1.goto(url('acme', '/docs/'));
+  await tab2.goto(url('acme', '/_orggate/login?return_to=%2Fpublic%2Fhello'));
+  await tab1.getByRole('link', { name: 'Continue to Acme Corporation sign-in' }).click();
+  await tab2.getByRole('link', { name: 'Continue to Acme Corporation sign-in' }).click();
+  // Two transactions, two cookies.
+  const txns = (await ctx.cookies(url('acme', '/'))).filter((c) => c.name.startsWith('orggate_t_'));
+  assert.equal(txns.length, 2, 'one transaction cookie per tab');
+  // Finish the second tab first, then the first: each returns to its own page, signed in.
+  await opSignIn(tab2, 'alice@acme.test', 'alice-pass');
+  await tab2.waitForURL(url('acme', '/public/hello'));
+  await tab1.reload();
+  if (await tab1.getByLabel('Email').count()) await opSignIn(tab1, 'alice@acme.test', 'alice-pass');
+  await tab1.waitForURL(url('acme', '/docs/'));
+  assert.match(await tab1.content(), /Acme internal documentation/);
+  await ctx.close();
+});
+
+test('passwordless: "email me a code" sends the email connection and login_hint to the OP', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(url('acme', '/_orggate/login'));
+  await page.getByLabel('Work email').fill('dana@acme.test');
+  await page.getByRole('button', { name: 'Email me a sign-in code' }).click();
+  await page.getByLabel('Email').waitFor();
+  const last = await (await fetch(`${op.issuer}/_test/last-authorize`)).json();
+  assert.equal(last.params.connection, 'email');
+  assert.equal(last.params.login_hint, 'dana@acme.test');
+  assert.equal(last.params.organization, 'org_acme');
+  // A connection the org does not offer is never forwarded.
+  await page.goto(url('acme', '/_orggate/start?connection=evil-corp-saml'));
+  await page.getByLabel('Email').waitFor();
+  const again = await (await fetch(`${op.issuer}/_test/last-authorize`)).json();
+  assert.equal(again.params.connection, undefined);
+  await ctx.close();
+});
