@@ -13,10 +13,10 @@ const AXE_NEEDS_INLINE = true;
 let worker; let op; let origin; let browser; let port;
 
 /** Worker first (to learn its port), then the OP registered with that port's redirect URIs. */
-async function stack({ accessTtl } = {}) {
+async function stack({ accessTtl, edit } = {}) {
   const w = await startWorker({});
   const o = await startOp({ port: 0, workerPorts: [w.port], accessTtl, quiet: true });
-  for (const [k, v] of Object.entries(testKv({ issuer: o.issuer, origin: origin.url }))) await w.kv.put(k, v);
+  for (const [k, v] of Object.entries(testKv({ issuer: o.issuer, origin: origin.url, edit }))) await w.kv.put(k, v);
   return { w, o };
 }
 
@@ -229,4 +229,40 @@ test('passwordless: "email me a code" sends the email connection and login_hint 
   const again = await (await fetch(`${op.issuer}/_test/last-authorize`)).json();
   assert.equal(again.params.connection, undefined);
   await ctx.close();
+});
+
+test('a failed refresh falls back to a fresh login, without a loop', async () => {
+  // 3 s tokens and no leeway, so the token is really expired when the refresh fails.
+  const noLeeway = (entries) => {
+    const s = JSON.parse(entries.settings);
+    for (const i of s.issuers) i.leeway_s = 0;
+    entries.settings = JSON.stringify(s);
+  };
+  const { w, o } = await stack({ accessTtl: 3, edit: noLeeway });
+  const opPort = Number(new URL(o.issuer).port);
+  let o2;
+  try {
+    const base = `http://acme.localhost:${w.port}`;
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${base}/docs/`);
+    await page.getByRole('link', { name: 'Continue to Acme Corporation sign-in' }).click();
+    await opSignIn(page, 'alice@acme.test', 'alice-pass');
+    await page.waitForURL(`${base}/docs/`);
+    // The OP restarts and forgets every refresh token (same issuer URL, same keys).
+    await o.close();
+    o2 = await startOp({ port: opPort, workerPorts: [w.port], accessTtl: 3, quiet: true });
+    await new Promise((r) => { setTimeout(r, 3500); });
+    const resp = await page.goto(`${base}/docs/`);
+    // One redirect to the login page, which is a page (200), not another redirect.
+    assert.match(page.url(), /\/_orggate\/login\?return_to=%2Fdocs%2F$/);
+    assert.equal(resp.status(), 200);
+    assert.equal(resp.request().redirectedFrom()?.redirectedFrom() ?? null, null, 'exactly one redirect');
+    const left = (await ctx.cookies(base)).filter((c) => c.name.startsWith('orggate_s_'));
+    assert.deepEqual(left, [], 'the dead session was cleared');
+    await ctx.close();
+  } finally {
+    await w.close();
+    await (o2 ?? o).close().catch(() => {});
+  }
 });
