@@ -120,6 +120,8 @@ async fn pipeline<P: Ports>(
         .await
         .map_err(|e| (internal(e), None))?;
 
+    engine.init_shared_mac(|| shared_cache_mac(ports, &tenant));
+
     if ctx.url.path == ASSERTION_JWKS_PATH {
         return assertion_jwks(ports, engine, &tenant).map_err(|r| (r, None));
     }
@@ -333,11 +335,11 @@ pub async fn authorize_and_forward<P: Ports>(
     let eff = effective(tenant, &org, &ctx.req.method, path);
     ctx.log.rule = Some(eff.rule.clone());
     let requirement = match eff.access {
-        Access::Deny => {
+        Access::Deny(reason) => {
             return Err((
                 Refusal::Forbidden {
                     rule: eff.rule,
-                    reason: "no_matching_rule",
+                    reason,
                     missing: vec![],
                 },
                 Some(org),
@@ -391,6 +393,19 @@ pub async fn authorize_and_forward<P: Ports>(
                     claims,
                     set_cookies,
                 } => {
+                    // Cookies ride along on cross-site requests (SameSite=Lax still sends them
+                    // from sibling subdomains): a state-changing request on a session must come
+                    // from this origin.
+                    if !is_safe_method(&ctx.req.method) && !same_origin(ctx) {
+                        return Err((
+                            Refusal::Forbidden {
+                                rule: eff.rule,
+                                reason: "cross_site_request",
+                                missing: vec![],
+                            },
+                            Some(org),
+                        ));
+                    }
                     response_headers.extend(
                         set_cookies
                             .into_iter()
@@ -481,6 +496,37 @@ pub async fn authorize_and_forward<P: Ports>(
     Ok(Outcome::Forward(fwd))
 }
 
+/// The key that authenticates JWKS entries shared through the Cache API: derived from the
+/// session keyring or the assertion key secret, whichever is configured.
+fn shared_cache_mac<P: Ports>(ports: &P, tenant: &TenantPolicy) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let name = tenant
+        .login
+        .as_ref()
+        .map(|l| l.session_keys.clone())
+        .or_else(|| tenant.assertion.as_ref().map(|a| a.secret.clone()))?;
+    let secret = ports.secrets().secret(&name)?;
+    let mut h = Sha256::new();
+    h.update(b"orggate/jwks-shared-cache/v1\0");
+    h.update(secret.as_bytes());
+    Some(h.finalize().into())
+}
+
+pub fn is_safe_method(m: &str) -> bool {
+    matches!(m, "GET" | "HEAD" | "OPTIONS")
+}
+
+/// Fetch Metadata first (`Sec-Fetch-Site: same-origin`), else `Origin` equal to ours. A request
+/// with neither is not treated as same-origin: browsers send one of them on every POST.
+pub fn same_origin(ctx: &Ctx<'_>) -> bool {
+    if let Some(site) = ctx.req.header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    ctx.req
+        .header("origin")
+        .is_some_and(|o| o == ctx.url.origin())
+}
+
 fn query_token(org: &OrgPolicy, ctx: &Ctx<'_>) -> Option<String> {
     if !org.allow_query_token {
         return None;
@@ -512,7 +558,22 @@ fn build_forward(
         response_headers.push(("cache-control".into(), "private, no-store".into()));
         response_headers.push(("vary".into(), "Cookie, Authorization".into()));
     }
-    let query = ctx.url.query.map(|q| format!("?{q}")).unwrap_or_default();
+    // A query token never travels on to the origin's logs.
+    let query = match ctx.url.query {
+        Some(q) if q.split('&').any(|kv| kv.starts_with("access_token=")) => {
+            let kept: Vec<&str> = q
+                .split('&')
+                .filter(|kv| !kv.starts_with("access_token="))
+                .collect();
+            if kept.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", kept.join("&"))
+            }
+        }
+        Some(q) => format!("?{q}"),
+        None => String::new(),
+    };
     let url = match &upstream {
         Upstream::Origin(o) => format!("{o}{}{query}", path.as_str()),
         // Static sites live under /sites/{org_name}/ in the assets binding.

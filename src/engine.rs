@@ -30,6 +30,8 @@ pub struct Engine {
     discovery: RefCell<HashMap<String, (Rc<Discovery>, u64)>>,
     configs: RefCell<ConfigCache>,
     now_ms: std::cell::Cell<u64>,
+    /// MAC key for entries in the shared (Cache API) tier; `None`: no shared tier.
+    shared_mac: RefCell<Option<Option<[u8; 32]>>>,
     /// The assertion signing key, derived once per (kid, secret).
     assertion_key: RefCell<Option<([u8; 32], Rc<AssertionKey>)>>,
 }
@@ -112,6 +114,17 @@ impl Engine {
                 let _ = w.send(());
             }
         }
+    }
+
+    /// Sets the shared-tier MAC key once per isolate (secrets do not change within one).
+    pub fn init_shared_mac(&self, derive: impl FnOnce() -> Option<[u8; 32]>) {
+        if self.shared_mac.borrow().is_none() {
+            *self.shared_mac.borrow_mut() = Some(derive());
+        }
+    }
+
+    pub fn shared_mac_key(&self) -> Option<[u8; 32]> {
+        self.shared_mac.borrow().flatten()
     }
 
     /// The assertion key for `kid` and `secret`, derived on first use (an Ed25519 key derivation

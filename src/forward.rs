@@ -16,16 +16,35 @@ fn is_orggate_cookie(name: &str) -> bool {
     COOKIE_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// The client's headers minus everything orggate owns.
+/// Headers some origins and frameworks obey to override the path, method or host they route on
+/// (IIS `X-Original-URL`, method overrides, a proxy's forwarded host): the origin must route on
+/// exactly what orggate authorized, so these never pass.
+pub const ROUTING_OVERRIDE_HEADERS: [&str; 9] = [
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-forwarded-host",
+    "x-forwarded-prefix",
+    "x-forwarded-path",
+    "forwarded",
+];
+
+/// The client's headers minus everything orggate owns and anything that re-routes the origin.
 pub fn sanitized_headers(
     tenant: &TenantPolicy,
     headers: &[(String, String)],
 ) -> Vec<(String, String)> {
     let mut out = Vec::with_capacity(headers.len() + 8);
     for (name, value) in headers {
-        let n = name.to_ascii_lowercase();
+        let lower = name.to_ascii_lowercase();
+        // CGI-style servers map `x_orggate_org_id` onto the same variable as
+        // `x-orggate-org-id`: compare with underscores read as dashes.
+        let n = lower.replace('_', "-");
         if n.starts_with(&tenant.header_prefix)
             || n.starts_with("x-orggate-")
+            || ROUTING_OVERRIDE_HEADERS.contains(&n.as_str())
             || tenant.strip_headers.contains(&n)
             // hop-by-hop and CDN-internal headers the runtime sets itself
             || n == "host"
@@ -41,11 +60,11 @@ pub fn sanitized_headers(
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             if !kept.is_empty() {
-                out.push((n, kept.join("; ")));
+                out.push((lower, kept.join("; ")));
             }
             continue;
         }
-        out.push((n, value.clone()));
+        out.push((lower, value.clone()));
     }
     out
 }
@@ -67,6 +86,10 @@ pub fn identity_headers(
         (format!("{pre}org-id"), p.org_id.clone()),
         (format!("{pre}org-name"), p.org_name.clone()),
         (format!("{pre}caller"), p.caller.as_str().to_string()),
+        (
+            format!("{pre}membership"),
+            p.membership.as_str().to_string(),
+        ),
         (format!("{pre}request-id"), request_id.to_string()),
     ];
     let mut opt = |name: &str, v: Option<&str>| {
@@ -141,7 +164,7 @@ impl AssertionKey {
         let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": self.kid});
         let claims = serde_json::json!({
             "iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + ttl, "jti": jti,
-            "sub": p.subject, "client_id": p.client_id, "caller": p.caller.as_str(),
+            "sub": p.subject, "client_id": p.client_id, "caller": p.caller.as_str(), "membership": p.membership.as_str(),
             "org_id": p.org_id, "org_name": p.org_name,
             "permissions": p.permissions, "roles": p.roles,
         });

@@ -43,6 +43,10 @@ const INVALID: &[(&str, &str)] = &[
     ("hs256-without-secret.json", "$.issuers[0].hs256_secret"),
     ("issuer-plain-http.json", "$.issuers[0].issuer"),
     ("nested-public.json", "$.routes[0].require.all"),
+    (
+        "org-idp-names-session-keys.json",
+        "$.login.idp.client_secret",
+    ),
     ("org-name-uppercase.json", "$.name"),
     ("unknown-field.json", "$.colour"),
     ("wrong-version.json", "$.version"),

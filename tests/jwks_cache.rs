@@ -224,6 +224,38 @@ fn cached_token_fails_closed_after_max_stale_too() {
 
 // --- key removal -----------------------------------------------------------------------------
 
+/// CachedTokenRefreshesStaleKeys: only the cached token is in use. Once the key set is stale,
+/// its next use takes the full path, refreshes the JWKS itself, and is refused because the IdP
+/// no longer publishes its key: a verified-token cache can never outlive a key removal by more
+/// than the set's freshness.
+#[test]
+fn cached_token_alone_triggers_the_refresh_that_drops_its_key() {
+    let ports = idp();
+    let engine = Engine::new();
+    let t = tenant(json!({}));
+    let cached = token_at(NOW, "only-traffic");
+    expect_ok(run(&ports, &engine, &t, &cached));
+    ports.http.answer(
+        JWKS_URI,
+        200,
+        &jwks_of(&[rs256_key().public(), es256_key().public()]),
+        &[("cache-control", "max-age=600")],
+    );
+    ports.clock.set_s(NOW + 601);
+    let e = expect_err(run(&ports, &engine, &t, &cached));
+    assert_eq!(
+        e,
+        TokenError::UnknownKid {
+            kid: "demo-eddsa-1".into()
+        }
+    );
+    assert_eq!(
+        ports.http.count(JWKS_URI),
+        2,
+        "the cached token's own use refreshed the keys"
+    );
+}
+
 /// KeyRemovedFromJwks: the IdP drops `demo-eddsa-1`. After the next refresh (triggered by another
 /// token once the set is stale), new EdDSA tokens get `UnknownKid`, and so does an EdDSA token
 /// that was sitting in the verified-token cache.
@@ -446,21 +478,83 @@ fn garbage_jwks_without_previous_keys_is_unavailable() {
 
 // --- shared cache between isolates -----------------------------------------------------------
 
+/// An engine whose shared-cache tier is on (the MAC key normally comes from a Worker secret via
+/// `app::handle`; here a fixed test key).
+fn engine_with_shared_tier() -> Engine {
+    let e = Engine::new();
+    e.init_shared_mac(|| Some([5u8; 32]));
+    e
+}
+
 /// SecondIsolate: another engine (isolate) at the same location finds the fresh JWKS in the
-/// shared cache and does not ask the IdP again; a junk shared entry is ignored.
+/// shared cache and does not ask the IdP again; a junk or re-MAC-less entry is ignored.
 #[test]
 fn second_isolate_reuses_the_shared_cache() {
     let ports = idp();
     let t = tenant(json!({}));
-    expect_ok(run(&ports, &Engine::new(), &t, &token_at(NOW, "a")));
+    expect_ok(run(
+        &ports,
+        &engine_with_shared_tier(),
+        &t,
+        &token_at(NOW, "a"),
+    ));
     ports.clock.set_s(NOW + 100);
-    expect_ok(run(&ports, &Engine::new(), &t, &token_at(NOW, "b")));
+    expect_ok(run(
+        &ports,
+        &engine_with_shared_tier(),
+        &t,
+        &token_at(NOW, "b"),
+    ));
     assert_eq!(ports.http.count(JWKS_URI), 1);
     // Junk in the shared cache: the next isolate goes to the IdP.
     for v in ports.cache.data.borrow_mut().values_mut() {
         *v = "{not json".into();
     }
-    expect_ok(run(&ports, &Engine::new(), &t, &token_at(NOW, "c")));
+    expect_ok(run(
+        &ports,
+        &engine_with_shared_tier(),
+        &t,
+        &token_at(NOW, "c"),
+    ));
+    assert_eq!(ports.http.count(JWKS_URI), 2);
+}
+
+/// PlantedSharedEntry: something else with access to the zone's cache stores a JWKS holding the
+/// rogue key under our issuer's entry, with a bad MAC. It must not be used: a token signed by
+/// the rogue key is refused, and the IdP is asked instead.
+#[test]
+fn planted_shared_cache_entry_is_not_trusted() {
+    let ports = idp();
+    let t = tenant(json!({}));
+    // Let a first isolate write the entry, so the key name is the real one.
+    expect_ok(run(
+        &ports,
+        &engine_with_shared_tier(),
+        &t,
+        &token_at(NOW, "a"),
+    ));
+    let rogue = rogue_key();
+    let mut planted_jwk = rogue.public();
+    planted_jwk["kid"] = json!("demo-rs256-1");
+    let planted = json!({"iss": ISS, "fresh_until": NOW + 86_400, "fetched_at": NOW,
+                         "jwks": {"keys": [planted_jwk]}})
+    .to_string();
+    for v in ports.cache.data.borrow_mut().values_mut() {
+        *v = format!("{}.{planted}", b64(&[0u8; 32]));
+    }
+    let forged = mint("RS256", &rogue, &header("RS256", "demo-rs256-1"), &claims());
+    let e = expect_err(run(&ports, &engine_with_shared_tier(), &t, &forged));
+    assert_eq!(e, TokenError::BadSignature);
+    assert_eq!(ports.http.count(JWKS_URI), 2);
+}
+
+/// NoSharedTier: without a MAC key (no secret configured) every isolate asks the IdP itself.
+#[test]
+fn without_a_mac_key_the_shared_tier_is_off() {
+    let ports = idp();
+    let t = tenant(json!({}));
+    expect_ok(run(&ports, &Engine::new(), &t, &token_at(NOW, "a")));
+    expect_ok(run(&ports, &Engine::new(), &t, &token_at(NOW, "b")));
     assert_eq!(ports.http.count(JWKS_URI), 2);
 }
 
@@ -558,4 +652,48 @@ fn refusals_are_not_cached() {
         );
     }
     assert_eq!(engine.verified_len(), 0);
+}
+
+// --- a fetch that fails right after the window reopens -------------------------------------
+
+/// ZeroRefetchWindowRefused: `refetch_window_s: 0` would send every unknown kid to the IdP; the
+/// config refuses it with the field's path.
+#[test]
+fn zero_refetch_window_is_a_config_error() {
+    let doc = json!({"version": 1, "issuers": [{"issuer": ISS, "audiences": [AUD], "algorithms": ["EdDSA"],
+        "jwks_uri": JWKS_URI, "jwks": {"refetch_window_s": 0}}]});
+    let e = orggate::org::policy::TenantPolicy::parse(&doc.to_string()).unwrap_err();
+    assert_eq!(e.path, "$.issuers[0].jwks.refetch_window_s");
+}
+
+/// StaleKeysWhenRefetchFails: window 1 s, keys fetched at NOW, IdP goes down; at NOW + 601 the
+/// set is stale and the window is open, so the request fetches, fails, and must still verify a
+/// known kid from the stale set (not report it unknown).
+#[test]
+fn failed_fetch_with_open_window_still_serves_stale_keys() {
+    let ports = idp();
+    let engine = Engine::new();
+    let t = tenant(json!({"jwks": {"refetch_window_s": 1, "max_stale_s": 3600}}));
+    expect_ok(run(&ports, &engine, &t, &token_at(NOW, "t0")));
+    ports.http.forget(JWKS_URI);
+    ports.clock.set_s(NOW + 601);
+    expect_ok(run(&ports, &engine, &t, &token_at(NOW + 601, "stale")));
+    ports.clock.set_s(NOW + 603);
+    expect_ok(run(
+        &ports,
+        &engine,
+        &t,
+        &token_at(NOW + 603, "stale-again"),
+    ));
+}
+
+/// ColdStartIdpDown: IdP down from the start: the fault is ours (`KeysUnavailable`, 503), not
+/// the caller's token (`UnknownKid`, 401).
+#[test]
+fn cold_start_idp_down_is_unavailable() {
+    let ports = FakePorts::default();
+    ports.clock.set_s(NOW);
+    let t = tenant(json!({"jwks": {"refetch_window_s": 1}}));
+    let e = expect_err(run(&ports, &Engine::new(), &t, &token_at(NOW, "x")));
+    assert!(matches!(e, TokenError::KeysUnavailable { .. }), "{e:?}");
 }

@@ -163,7 +163,33 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// The token had no org claim and the org allows personal accounts.
     pub personal: bool,
+    /// How the caller belongs to the org (sent to the origin: a personal account is not a member).
+    pub membership: Membership,
     pub token_exp: u64,
+}
+
+/// How a principal belongs to the addressed organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// The token's active org is this org (by id, or by name where allowed).
+    Member,
+    /// A multi-org token that lists this org but is active in another.
+    Listed,
+    /// A client id this org lists in `m2m_clients`.
+    AllowedClient,
+    /// No org claim; the org allows personal accounts. Not a member.
+    Personal,
+}
+
+impl Membership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Membership::Member => "member",
+            Membership::Listed => "listed",
+            Membership::AllowedClient => "allowed_client",
+            Membership::Personal => "personal",
+        }
+    }
 }
 
 /// Why a verified token may not act for the addressed organization.
@@ -173,6 +199,8 @@ pub enum ScopeError {
     OrgMismatch,
     /// The token names no organization and this org does not allow personal accounts.
     MissingOrg,
+    /// The token's issuer may not speak for this org (`issuers[].orgs` / org `issuers`).
+    IssuerNotAllowed,
 }
 
 impl ScopeError {
@@ -180,6 +208,7 @@ impl ScopeError {
         match self {
             ScopeError::OrgMismatch => "org_mismatch",
             ScopeError::MissingOrg => "missing_org_claim",
+            ScopeError::IssuerNotAllowed => "issuer_not_allowed",
         }
     }
 }
@@ -193,6 +222,18 @@ pub fn scope_to_org(
     tenant: &TenantPolicy,
 ) -> Result<Principal, ScopeError> {
     let id = &claims.identity;
+    // First: may this issuer speak for this org at all? An org's own IdP is trusted for that org
+    // only when the config says so; otherwise it could mint tokens naming any other org.
+    let issuer_ok = tenant
+        .issuer(&claims.issuer)
+        .is_some_and(|i| i.orgs.as_ref().is_none_or(|o| o.contains(&org.org_id)))
+        && org
+            .issuers
+            .as_ref()
+            .is_none_or(|l| l.contains(&claims.issuer));
+    if !issuer_ok {
+        return Err(ScopeError::IssuerNotAllowed);
+    }
     let by_id = id.org_id.as_deref() == Some(org.org_id.as_str());
     let by_name = org.allow_org_name_match
         && id.org_id.is_none()
@@ -222,23 +263,31 @@ pub fn scope_to_org(
             .is_some_and(|c| org.m2m_clients.iter().any(|a| a == c));
     let no_org_claim = id.org_id.is_none() && id.org_name.is_none() && id.member_of.is_empty();
 
-    let (active, personal) = if name_conflict {
+    let membership = if name_conflict {
         return Err(ScopeError::OrgMismatch);
-    } else if by_id || by_name || client_allowed {
-        (true, false)
+    } else if by_id || by_name {
+        Membership::Member
+    } else if client_allowed {
+        Membership::AllowedClient
     } else if listed {
-        (false, false)
+        Membership::Listed
     } else if no_org_claim && org.allow_personal_accounts {
-        (false, true)
+        Membership::Personal
     } else if no_org_claim {
         return Err(ScopeError::MissingOrg);
     } else {
         return Err(ScopeError::OrgMismatch);
     };
-    // Multi-org: rights travel with the active org only, unless configured otherwise.
-    let rights_apply = active
-        || (!personal
-            && multi.is_some_and(|m| m.permissions == MultiOrgPermissions::AllListedOrgs));
+    // Multi-org: rights (permissions, roles and scopes) travel with the active org only, unless
+    // configured otherwise; a personal account brings none.
+    let personal = membership == Membership::Personal;
+    let rights_apply = match membership {
+        Membership::Member | Membership::AllowedClient => true,
+        Membership::Listed => {
+            multi.is_some_and(|m| m.permissions == MultiOrgPermissions::AllListedOrgs)
+        }
+        Membership::Personal => false,
+    };
     Ok(Principal {
         org_id: org.org_id.clone(),
         org_name: org.name.clone(),
@@ -256,8 +305,13 @@ pub fn scope_to_org(
         } else {
             Vec::new()
         },
-        scopes: id.scopes.clone(),
+        scopes: if rights_apply {
+            id.scopes.clone()
+        } else {
+            Vec::new()
+        },
         personal,
+        membership,
         token_exp: claims.exp,
     })
 }

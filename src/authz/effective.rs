@@ -8,11 +8,14 @@
 
 use super::decision::Requirement;
 use super::path::NormalizedPath;
-use crate::org::policy::{OrgPolicy, RuleUpstream, TenantPolicy, Unmatched};
+use super::routes::{RouteLookup, RouteTable};
+use crate::org::policy::{OrgPolicy, Rule, RuleUpstream, TenantPolicy, Unmatched};
+use std::rc::Rc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
-    Deny,
+    /// Refused whatever the caller holds; the reason code says why.
+    Deny(&'static str),
     Require(Requirement),
 }
 
@@ -24,22 +27,45 @@ pub struct Effective {
     pub upstream: RuleUpstream,
 }
 
+type Hit = Option<Rc<Rule>>;
+
+/// One table's answer; `Err(rule)` when the most specific pattern does not cover the method.
+fn lookup(
+    table: &RouteTable<Rc<Rule>>,
+    method: &str,
+    path: &NormalizedPath,
+) -> Result<Hit, Rc<Rule>> {
+    match table.lookup_strict(method, path) {
+        RouteLookup::Matched(m) => Ok(Some(m.value.clone())),
+        RouteLookup::MethodNotCovered { value, .. } => Err(value.clone()),
+        RouteLookup::NoMatch => Ok(None),
+    }
+}
+
 pub fn effective(
     tenant: &TenantPolicy,
     org: &OrgPolicy,
     method: &str,
     path: &NormalizedPath,
 ) -> Effective {
-    let base = tenant
-        .base_routes
-        .lookup(method, path)
-        .map(|m| m.value.clone());
-    let own = org.routes.lookup(method, path).map(|m| m.value.clone());
+    let denied = |layer: &str, r: &Rule| Effective {
+        rule: format!("{layer}:{}", r.id),
+        access: Access::Deny("method_not_allowed"),
+        upstream: RuleUpstream::Default,
+    };
+    let (base, own) = match (
+        lookup(&tenant.base_routes, method, path),
+        lookup(&org.routes, method, path),
+    ) {
+        (Ok(b), Ok(o)) => (b, o),
+        (Err(r), _) => return denied("base", &r),
+        (_, Err(r)) => return denied("org", &r),
+    };
     match (base, own) {
         (None, None) => Effective {
             rule: "unmatched".into(),
             access: match tenant.unmatched {
-                Unmatched::Deny => Access::Deny,
+                Unmatched::Deny => Access::Deny("no_matching_rule"),
                 Unmatched::Authenticated => Access::Require(Requirement::Authenticated),
             },
             upstream: RuleUpstream::Default,

@@ -563,6 +563,27 @@ impl Slot {
         }
         self.all.map(|rule| (rule, MethodMatch::AllMethods))
     }
+
+    fn is_empty(&self) -> bool {
+        self.by_method.is_empty() && self.all.is_none()
+    }
+
+    /// Any rule of this slot, for naming a pattern that exists but does not cover a method.
+    fn any_rule(&self) -> Option<usize> {
+        self.all.or_else(|| self.by_method.values().next().copied())
+    }
+}
+
+/// The result of [`RouteTable::lookup_strict`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteLookup<'a, T> {
+    Matched(Match<'a, T>),
+    /// The most specific pattern matching the path has rules, but none for this method.
+    MethodNotCovered {
+        pattern: &'a Pattern,
+        value: &'a T,
+    },
+    NoMatch,
 }
 
 #[derive(Default)]
@@ -805,6 +826,81 @@ impl<T> RouteTable<T> {
             }
         }
         None
+    }
+
+    /// Like [`RouteTable::lookup`], but the most specific pattern matching the *path* decides:
+    /// if its rules do not cover the method, the answer is [`RouteLookup::MethodNotCovered`]
+    /// instead of falling back to a broader pattern. Rules that list methods thus say which
+    /// methods exist on that path: `GET /api/reports/*` must not let `PATCH /api/reports/1`
+    /// through a weaker `/api/*` rule.
+    pub fn lookup_strict<'a>(
+        &'a self,
+        method: &str,
+        path: &'a NormalizedPath,
+    ) -> RouteLookup<'a, T> {
+        let method = Method::from_request(method);
+        let segments: Vec<&'a str> = path.segments().collect();
+        let decide = |slot: &Slot| -> Option<RouteLookup<'a, T>> {
+            if slot.is_empty() {
+                return None;
+            }
+            Some(match slot.select(&method) {
+                Some((rule, method_match)) => {
+                    match self.make_match(rule, method_match, &segments) {
+                        Some(m) => RouteLookup::Matched(m),
+                        None => RouteLookup::NoMatch,
+                    }
+                }
+                None => match slot.any_rule().and_then(|r| self.rules.get(r)) {
+                    Some(r) => RouteLookup::MethodNotCovered {
+                        pattern: &r.pattern,
+                        value: &r.value,
+                    },
+                    None => RouteLookup::NoMatch,
+                },
+            })
+        };
+        let mut stack = vec![Step::Visit { node: 0, depth: 0 }];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Visit { node, depth } => {
+                    let Some(current) = self.nodes.get(node) else {
+                        continue;
+                    };
+                    let Some(segment) = segments.get(depth) else {
+                        if let Some(found) =
+                            decide(&current.exact).or_else(|| decide(&current.wildcard))
+                        {
+                            return found;
+                        }
+                        continue;
+                    };
+                    stack.push(Step::Wildcard { node });
+                    if let Some(child) = current.param {
+                        stack.push(Step::Visit {
+                            node: child,
+                            depth: depth + 1,
+                        });
+                    }
+                    if let Some(&child) = current.literals.get(*segment) {
+                        stack.push(Step::Visit {
+                            node: child,
+                            depth: depth + 1,
+                        });
+                    }
+                }
+                Step::Wildcard { node } => {
+                    if let Some(found) = self
+                        .nodes
+                        .get(node)
+                        .and_then(|current| decide(&current.wildcard))
+                    {
+                        return found;
+                    }
+                }
+            }
+        }
+        RouteLookup::NoMatch
     }
 
     fn make_match<'a>(

@@ -142,8 +142,8 @@ mod cli {
         let eff = effective(&tenant, org, &method, &path);
         println!("rule: {}", eff.rule);
         let req = match eff.access {
-            Access::Deny => {
-                println!("decision: deny 403 (no_matching_rule)");
+            Access::Deny(reason) => {
+                println!("decision: deny 403 ({reason})");
                 return Ok(1);
             }
             Access::Require(r) => r,

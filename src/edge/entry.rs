@@ -2,7 +2,7 @@
 
 use super::platform::*;
 use super::subtle::SubtleVerifier;
-use crate::app::{handle, RESERVED_PREFIX};
+use crate::app::handle;
 use crate::engine::Engine;
 use crate::http::{Forward, Outcome, RequestView, ResponseView, Upstream};
 use std::rc::Rc;
@@ -16,29 +16,22 @@ thread_local! {
     static ENGINE: Rc<Engine> = Rc::new(Engine::new());
 }
 
-/// Login form posts are small; anything bigger is not ours to read.
-const MAX_FORM_BYTES: usize = 16 * 1024;
-
 #[event(fetch)]
-pub async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let engine = ENGINE.with(|e| e.clone());
     let headers: Vec<(String, String)> = req.headers().entries().collect();
     // The runtime's serialized URL as is (no re-parse through the `url` crate, whose IDNA tables
     // would cost ~100 KB of Wasm).
     let url = req.inner().url();
     let method = req.method().to_string();
-    let mut view = RequestView {
+    // The body is never read: orggate decides on method, URL and headers, and streams the body
+    // to the origin untouched.
+    let view = RequestView {
         method: method.to_ascii_uppercase(),
         url,
         headers,
         body: None,
     };
-    if view.method == "POST" && req.path().starts_with(RESERVED_PREFIX) {
-        let body = req.bytes().await.unwrap_or_default();
-        if body.len() <= MAX_FORM_BYTES {
-            view.body = Some(body);
-        }
-    }
     let ports = EdgePorts {
         kv: Kv(env.kv("ORGS").ok()),
         http: Http,

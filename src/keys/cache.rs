@@ -114,12 +114,48 @@ pub struct JwksCache {
 
 impl JwksCache {
     pub fn lookup(&self, issuer: &str, kid: Option<&str>, now: u64, t: &JwksTiming) -> Lookup {
+        self.decide(issuer, kid, now, t, true)
+    }
+
+    /// The answer when a fetch has just been made (or may not be): never [`Lookup::Fetch`], so
+    /// a failed fetch falls back to stale keys or a clear refusal whatever the refetch window.
+    pub fn lookup_without_fetch(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        now: u64,
+        t: &JwksTiming,
+    ) -> Lookup {
+        match self.decide(issuer, kid, now, t, false) {
+            Lookup::Fetch => Lookup::Unavailable(
+                self.issuers
+                    .get(issuer)
+                    .and_then(|e| e.last_error.clone())
+                    .unwrap_or_else(|| "no keys".into()),
+            ),
+            other => other,
+        }
+    }
+
+    fn decide(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        now: u64,
+        t: &JwksTiming,
+        allow_fetch: bool,
+    ) -> Lookup {
         let Some(entry) = self.issuers.get(issuer) else {
-            return Lookup::Fetch;
+            return if allow_fetch {
+                Lookup::Fetch
+            } else {
+                Lookup::Unavailable("no keys yet".into())
+            };
         };
-        let may_fetch = entry
-            .last_attempt
-            .is_none_or(|at| now.saturating_sub(at) >= t.refetch_window);
+        let may_fetch = allow_fetch
+            && entry
+                .last_attempt
+                .is_none_or(|at| now.saturating_sub(at) >= t.refetch_window);
         match &entry.set {
             None => {
                 if may_fetch {
@@ -191,21 +227,15 @@ impl JwksCache {
             .is_some_and(|s| s.contains_thumbprint(thumbprint))
     }
 
-    /// May a key with this thumbprint still verify (published, and the set not stale beyond
-    /// `max_stale`)? The verified-token cache asks this on every hit.
-    pub fn key_usable(
-        &self,
-        issuer: &str,
-        thumbprint: &[u8; 32],
-        now: u64,
-        t: &JwksTiming,
-    ) -> bool {
+    /// Is a key with this thumbprint in a *fresh* set? The verified-token cache asks this on
+    /// every hit: once the set goes stale, the token takes the full path, which refreshes the
+    /// keys (so a key the IdP removed stops verifying) or, if the IdP is down, serves stale keys
+    /// within `max_stale` and then fails closed.
+    pub fn key_fresh(&self, issuer: &str, thumbprint: &[u8; 32], now: u64) -> bool {
         self.issuers
             .get(issuer)
             .and_then(|e| e.set.as_ref())
-            .is_some_and(|s| {
-                s.contains_thumbprint(thumbprint) && now < s.fresh_until.saturating_add(t.max_stale)
-            })
+            .is_some_and(|s| s.contains_thumbprint(thumbprint) && now < s.fresh_until)
     }
 
     /// How many times this isolate asked the IdP for `issuer`'s keys (tests, `explain`).

@@ -403,6 +403,20 @@ pub async fn handle_reserved<P: Ports>(
         ("/find", None) => find_org(ports, engine, tenant, ctx).await,
         ("/start", Some(org)) => start(ports, engine, tenant, ctx, &org).await,
         ("/callback", Some(org)) => callback(ports, engine, tenant, ctx, &org).await,
+        ("/logout", Some(org))
+            if matches!(
+                ctx.req.header("sec-fetch-site"),
+                Some("cross-site" | "same-site")
+            ) =>
+        {
+            // Another site sent the browser here: ask, so a link elsewhere cannot sign users out.
+            Ok(page::message_page(
+                200,
+                "Sign out?",
+                &format!("Do you want to sign out of {}?", org.display_name),
+                Some((&format!("{}/_orggate/logout", ctx.base), "Sign out")),
+            ))
+        }
         ("/logout", Some(org)) => logout(ports, engine, tenant, ctx, &org).await,
         ("/logged-out", org) => Ok(page::message_page(
             200,
@@ -528,6 +542,7 @@ async fn invitation_or_prompt<P: Ports>(
             if let Some(org) = load_org(ports, engine, tenant, &id, ctx.now)
                 .await
                 .map_err(|e| e.to_string())?
+                .filter(|o| !o.disabled)
             {
                 let query = q.map(|q| format!("?{q}")).unwrap_or_default();
                 return Ok(ResponseView::redirect(&org_login_url(

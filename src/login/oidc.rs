@@ -188,6 +188,7 @@ pub fn id_token_policy(client: &Client) -> IssuerPolicy {
         hs256_secret: None,
         multi_org: None,
         timing: JwksTiming::default(),
+        orgs: None,
     }
 }
 

@@ -76,14 +76,21 @@ impl ConfigCache {
         None
     }
 
-    fn make_room(&mut self) {
-        if self.slots.len() >= MAX_ENTRIES {
-            self.slots.clear();
+    /// Bounded memory without letting a flood of unknown names flush what matters: negative and
+    /// expired entries go first; only if that is not enough does everything but `settings` go.
+    fn make_room(&mut self, now: u64) {
+        if self.slots.len() < MAX_ENTRIES {
+            return;
+        }
+        self.slots
+            .retain(|_, s| !matches!(s.entry, Entry::Absent) && s.until > now);
+        if self.slots.len() >= MAX_ENTRIES * 3 / 4 {
+            self.slots.retain(|k, _| k == super::SETTINGS_KEY);
         }
     }
 
-    pub fn put(&mut self, key: &str, text: &str, value: Cached, until: u64) {
-        self.make_room();
+    pub fn put(&mut self, key: &str, text: &str, value: Cached, now: u64, until: u64) {
+        self.make_room(now);
         self.slots.insert(
             key.to_string(),
             Slot {
@@ -94,8 +101,8 @@ impl ConfigCache {
         );
     }
 
-    pub fn put_invalid(&mut self, key: &str, text: &str, error: ConfigError, until: u64) {
-        self.make_room();
+    pub fn put_invalid(&mut self, key: &str, text: &str, error: ConfigError, now: u64, until: u64) {
+        self.make_room(now);
         self.slots.insert(
             key.to_string(),
             Slot {
@@ -106,8 +113,8 @@ impl ConfigCache {
         );
     }
 
-    pub fn put_absent(&mut self, key: &str, until: u64) {
-        self.make_room();
+    pub fn put_absent(&mut self, key: &str, now: u64, until: u64) {
+        self.make_room(now);
         self.slots.insert(
             key.to_string(),
             Slot {
@@ -116,5 +123,27 @@ impl ConfigCache {
                 until,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flood of unknown keys cannot flush the tenant settings or live org configs.
+    #[test]
+    fn negative_flood_keeps_settings_and_live_entries() {
+        let mut c = ConfigCache::default();
+        c.put_invalid("settings", "{}", ConfigError::new("$", "x"), 0, 1000);
+        c.put_invalid("org:live", "{}", ConfigError::new("$", "x"), 0, 1000);
+        for i in 0..(MAX_ENTRIES + 10) {
+            c.put_absent(&format!("name:n{i}"), 10, 20);
+        }
+        assert!(c.get("settings", 10).is_some(), "settings survived");
+        assert!(
+            c.get("org:live", 10).is_some(),
+            "a live entry survived the negative flood"
+        );
+        assert!(c.slots.len() <= MAX_ENTRIES);
     }
 }

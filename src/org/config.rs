@@ -83,6 +83,10 @@ pub struct RawIssuer {
     pub multi_org: Option<RawMultiOrg>,
     #[serde(default)]
     pub jwks: RawJwksTiming,
+    /// Org ids this issuer may speak for (default: every org). Set it for an IdP that belongs
+    /// to one customer, or that customer's admins can mint tokens for every other org.
+    #[serde(default)]
+    pub orgs: Option<Vec<String>>,
 }
 
 fn default_preset() -> Value {
@@ -196,6 +200,9 @@ pub struct RawOrg {
     pub login: RawOrgLogin,
     #[serde(default)]
     pub routes: Vec<RawRule>,
+    /// Issuers (by `iss`) whose tokens may act for this org (default: every issuer that allows it).
+    #[serde(default)]
+    pub issuers: Option<Vec<String>>,
     /// Client ids (`azp`/`client_id`) allowed to act for this org without an org claim.
     #[serde(default)]
     pub m2m_clients: Vec<String>,

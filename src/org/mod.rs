@@ -65,7 +65,7 @@ async fn fetch_compiled<P: Ports, T>(
         }
     };
     let Some(text) = text else {
-        engine.with_configs(|c| c.put_absent(key, now + negative_ttl));
+        engine.with_configs(|c| c.put_absent(key, now, now + negative_ttl));
         return Ok(None);
     };
     // Parse and compile once per config version: unchanged text reuses the compiled value.
@@ -75,11 +75,12 @@ async fn fetch_compiled<P: Ports, T>(
     match compile(&text) {
         Ok(v) => {
             let v = Rc::new(v);
-            engine.with_configs(|c| c.put(key, &text, wrap(v.clone()), now + ttl));
+            engine.with_configs(|c| c.put(key, &text, wrap(v.clone()), now, now + ttl));
             Ok(Some(v))
         }
         Err(error) => {
-            engine.with_configs(|c| c.put_invalid(key, &text, error.clone(), now + ttl.min(10)));
+            engine
+                .with_configs(|c| c.put_invalid(key, &text, error.clone(), now, now + ttl.min(10)));
             Err(LoadError::Invalid {
                 key: key.to_string(),
                 error,

@@ -90,6 +90,8 @@ pub struct IssuerPolicy {
     pub hs256_secret: Option<String>,
     pub multi_org: Option<MultiOrg>,
     pub timing: JwksTiming,
+    /// Org ids this issuer may speak for; `None`: every org.
+    pub orgs: Option<Vec<String>>,
 }
 
 impl IssuerPolicy {
@@ -284,6 +286,12 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
         refetch_window: j.refetch_window_s.unwrap_or(d.refetch_window),
         max_stale: j.max_stale_s.unwrap_or(d.max_stale),
     };
+    if timing.refetch_window == 0 {
+        return Err(ConfigError::new(
+            format!("{path}.jwks.refetch_window_s"),
+            "at least 1 second (0 would send every unknown kid to the IdP)",
+        ));
+    }
     if timing.min_ttl > timing.max_ttl {
         return Err(ConfigError::new(
             format!("{path}.jwks"),
@@ -308,6 +316,17 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
         hs256_secret: raw.hs256_secret.clone(),
         multi_org,
         timing,
+        orgs: match &raw.orgs {
+            None => None,
+            Some(list) => {
+                for (i, o) in list.iter().enumerate() {
+                    if !valid_org_id(o) {
+                        return Err(ConfigError::new(format!("{path}.orgs[{i}]"), "an org id"));
+                    }
+                }
+                Some(list.clone())
+            }
+        },
     })
 }
 
@@ -687,6 +706,7 @@ pub struct OrgPolicy {
     pub branding: Branding,
     pub login: OrgLogin,
     pub routes: RouteTable<Rc<Rule>>,
+    pub issuers: Option<Vec<String>>,
     pub m2m_clients: Vec<String>,
     pub origin: Option<String>,
     pub allow_org_name_match: bool,
@@ -838,6 +858,17 @@ impl TryFrom<&RawOrg> for OrgPolicy {
             None => None,
             Some(i) => {
                 check_url("$.login.idp.issuer", &i.issuer)?;
+                // An org document may only name secrets reserved for orgs: otherwise it could send
+                // SESSION_KEYS or ASSERTION_KEY to an IdP of its choosing as a client secret.
+                let s = &i.client_secret;
+                if !(s.starts_with("ORG_")
+                    && s.len() > 4
+                    && s.len() <= 64
+                    && s.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+                {
+                    return Err(ConfigError::new("$.login.idp.client_secret", "the name of a Worker secret starting with ORG_ (e.g. ORG_INITECH_CLIENT_SECRET)"));
+                }
                 Some(OrgIdp {
                     issuer: i.issuer.clone(),
                     client_id: i.client_id.clone(),
@@ -860,6 +891,7 @@ impl TryFrom<&RawOrg> for OrgPolicy {
                 idp,
             },
             routes: parse_rules("$.routes", &raw.routes, true)?,
+            issuers: raw.issuers.clone(),
             m2m_clients: raw.m2m_clients.clone(),
             origin: raw
                 .origin
@@ -882,15 +914,15 @@ pub fn caller_kind(s: &str) -> Option<CallerKind> {
     }
 }
 
-/// Validates one config document of any kind, told apart by its shape: tenant `settings` (has
-/// `issuers`), an org (has `org_id`), or an alias map (`name:`/`host:`/`domain:` → org id).
+/// Validates one config document of any kind, told apart by its shape: an org (has `org_id`),
+/// tenant `settings` (has `issuers`), or an alias map (`name:`/`host:`/`domain:` → org id).
 /// The CLI's `validate` and the config tests use this; the Worker parses each KV key directly.
 pub fn check_document(text: &str) -> Result<&'static str, ConfigError> {
     let v: Value = serde_json::from_str(text).map_err(|e| ConfigError::new("$", e.to_string()))?;
-    if v.get("issuers").is_some() {
-        TenantPolicy::parse(text).map(|_| "settings")
-    } else if v.get("org_id").is_some() {
+    if v.get("org_id").is_some() {
         OrgPolicy::parse(text).map(|_| "org")
+    } else if v.get("issuers").is_some() {
+        TenantPolicy::parse(text).map(|_| "settings")
     } else if let Some(m) = v.as_object().filter(|m| !m.is_empty()) {
         for (k, val) in m {
             let ok_key = ["name:", "host:", "domain:"]

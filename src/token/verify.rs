@@ -70,7 +70,7 @@ pub async fn verify<P: Ports>(
             return false;
         };
         if c.from_jwks {
-            engine.with_jwks(|j| j.key_usable(&c.issuer, &c.key_id, now, &issuer.timing))
+            engine.with_jwks(|j| j.key_fresh(&c.issuer, &c.key_id, now))
         } else {
             hs256_key(ports, issuer).is_ok_and(|k| k.thumbprint == c.key_id)
         }
@@ -283,32 +283,44 @@ pub async fn resolve_key<P: Ports>(
         return Ok(Rc::new(hs256_key(ports, issuer)?));
     }
     let kid = token.header.kid.as_deref();
-    let mut fetched = false;
-    loop {
-        let lookup = engine.with_jwks(|c| c.lookup(&issuer.issuer, kid, now, &issuer.timing));
-        match lookup {
-            Lookup::Key(k) => return Ok(k),
-            Lookup::UnknownKid => {
-                return Err(match kid {
-                    Some(k) => TokenError::UnknownKid {
-                        kid: jws::truncate(k),
-                    },
-                    None => TokenError::MissingKid,
+    let unknown = || match kid {
+        Some(k) => TokenError::UnknownKid {
+            kid: jws::truncate(k),
+        },
+        None => TokenError::MissingKid,
+    };
+    let ask = |allow_fetch: bool| {
+        engine.with_jwks(|c| {
+            if allow_fetch {
+                c.lookup(&issuer.issuer, kid, now, &issuer.timing)
+            } else {
+                c.lookup_without_fetch(&issuer.issuer, kid, now, &issuer.timing)
+            }
+        })
+    };
+    let first = match ask(true) {
+        Lookup::Fetch => {
+            refresh_keys(ports, engine, issuer, now).await;
+            // After one fetch (ours or a coalesced one), never another in this request.
+            ask(false)
+        }
+        other => other,
+    };
+    match first {
+        Lookup::Key(k) => Ok(k),
+        Lookup::UnknownKid | Lookup::Fetch => Err(unknown()),
+        Lookup::Unavailable(detail) => {
+            // Keys are there but not this kid: that is the token's problem, not the IdP's.
+            let have_set = engine.with_jwks(|c| c.key_set(&issuer.issuer).is_some());
+            if have_set
+                && engine.with_jwks(|c| {
+                    c.key_set(&issuer.issuer)
+                        .is_some_and(|s| s.find(kid).is_none())
                 })
-            }
-            Lookup::Unavailable(detail) => return Err(TokenError::KeysUnavailable { detail }),
-            Lookup::Fetch if fetched => {
-                // We just fetched and the kid is still not there.
-                return Err(match kid {
-                    Some(k) => TokenError::UnknownKid {
-                        kid: jws::truncate(k),
-                    },
-                    None => TokenError::MissingKid,
-                });
-            }
-            Lookup::Fetch => {
-                refresh_keys(ports, engine, issuer, now).await;
-                fetched = true;
+            {
+                Err(unknown())
+            } else {
+                Err(TokenError::KeysUnavailable { detail })
             }
         }
     }
@@ -351,9 +363,12 @@ async fn fetch_jwks<P: Ports>(
         "{SHARED_PREFIX}{}",
         crate::b64::encode(issuer.issuer.as_bytes())
     );
-    if !have_fresh {
+    // The shared tier is used only when entries can be authenticated (a MAC key derived from a
+    // Worker secret): anything else with access to the zone's cache could otherwise plant keys.
+    let mac_key = engine.shared_mac_key();
+    if let (false, Some(mac)) = (have_fresh, mac_key.as_ref()) {
         if let Ok(Some(text)) = ports.cache().get(&shared_key).await {
-            if let Some(set) = shared_entry(&text, now) {
+            if let Some(set) = shared_entry(&text, mac, issuer, now) {
                 return Ok(set);
             }
         }
@@ -380,20 +395,48 @@ async fn fetch_jwks<P: Ports>(
         fetched_at: now,
         fresh_until: now + ttl,
     };
-    let doc = serde_json::json!({
-        "fresh_until": set.fresh_until,
-        "fetched_at": now,
-        "jwks": serde_json::from_slice::<Value>(&resp.body).unwrap_or(Value::Null),
-    });
-    let _ = ports.cache().put(&shared_key, &doc.to_string(), ttl).await;
+    if let Some(key) = mac_key.as_ref() {
+        let doc = serde_json::json!({
+            "iss": issuer.issuer,
+            "fresh_until": set.fresh_until,
+            "fetched_at": now,
+            "jwks": serde_json::from_slice::<Value>(&resp.body).unwrap_or(Value::Null),
+        })
+        .to_string();
+        if let Some(tag) = shared_mac(key, doc.as_bytes()) {
+            let entry = format!("{}.{doc}", crate::b64::encode(&tag));
+            let _ = ports.cache().put(&shared_key, &entry, ttl).await;
+        }
+    }
     Ok(set)
 }
 
-fn shared_entry(text: &str, now: u64) -> Option<KeySet> {
-    let v: Value = serde_json::from_str(text).ok()?;
-    let fresh_until = v.get("fresh_until")?.as_u64()?;
+fn shared_mac(key: &[u8; 32], payload: &[u8]) -> Option<[u8; 32]> {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
+    m.update(payload);
+    Some(m.finalize().into_bytes().into())
+}
+
+/// A shared entry is used only if its MAC checks, it is for this issuer, it was not fetched in
+/// the future, and its freshness does not exceed the issuer's `max_ttl`.
+fn shared_entry(text: &str, mac: &[u8; 32], issuer: &IssuerPolicy, now: u64) -> Option<KeySet> {
+    use hmac::{Hmac, Mac};
+    let (tag, doc) = text.split_once('.')?;
+    let tag = crate::b64::decode(tag).ok()?;
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(mac).ok()?;
+    m.update(doc.as_bytes());
+    m.verify_slice(&tag).ok()?;
+    let v: Value = serde_json::from_str(doc).ok()?;
+    if v.get("iss")?.as_str()? != issuer.issuer {
+        return None;
+    }
     let fetched_at = v.get("fetched_at")?.as_u64()?;
-    if now >= fresh_until {
+    let fresh_until = v
+        .get("fresh_until")?
+        .as_u64()?
+        .min(fetched_at.saturating_add(issuer.timing.max_ttl));
+    if fetched_at > now || now >= fresh_until {
         return None;
     }
     let body = serde_json::to_vec(v.get("jwks")?).ok()?;

@@ -3,6 +3,8 @@
 //! compiles this module once; not every file uses every helper.
 #![allow(dead_code)]
 
+pub mod pipeline;
+
 use jwt_compact::alg::{Ed25519, Es256, Hs256, Hs256Key, Rsa, RsaPrivateKey};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmSignature};
