@@ -48,8 +48,9 @@ dev-smoke: build
 FUZZ_SECONDS ?= 30
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	cd fuzz && for t in $$(cargo +nightly fuzz list); do \
-	  CARGO_TARGET_DIR=../target/fuzz cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+	cd fuzz && for t in $$(cargo +nightly fuzz list); do mkdir -p ../target/fuzz-corpus/$$t; \
+	  CARGO_TARGET_DIR=../target/fuzz cargo +nightly fuzz run $$t ../target/fuzz-corpus/$$t corpus/$$t \
+	    -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 lint:
 	cargo fmt --check
