@@ -65,7 +65,7 @@ test-rust:
 
 test-wasm:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_USE_JS_SYS=1 \
-	  cargo test --quiet --target wasm32-unknown-unknown --test wasm_subtle 2>&1 | tee .test-wasm.log
+	  cargo test --target wasm32-unknown-unknown --test wasm_subtle 2>&1 | tee .test-wasm.log
 
 test-e2e:
 	node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/ 2>&1 | tee .test-e2e.log
