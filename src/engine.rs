@@ -107,6 +107,18 @@ impl Engine {
         }
     }
 
+    /// Waits on a fetch already under way for `key`, if there is one (never becomes the fetcher).
+    pub fn wait_inflight(&self, key: &str) -> Option<oneshot::Receiver<()>> {
+        let now = self.now_ms.get();
+        let mut map = self.inflight.borrow_mut();
+        let f = map
+            .get_mut(key)
+            .filter(|f| now.saturating_sub(f.started_ms) < INFLIGHT_MAX_S * 1000)?;
+        let (tx, rx) = oneshot::channel();
+        f.waiters.push(tx);
+        Some(rx)
+    }
+
     pub fn finish_inflight(&self, key: &str) {
         let done = self.inflight.borrow_mut().remove(key);
         if let Some(f) = done {

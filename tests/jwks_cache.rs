@@ -697,3 +697,56 @@ fn cold_start_idp_down_is_unavailable() {
     let e = expect_err(run(&ports, &Engine::new(), &t, &token_at(NOW, "x")));
     assert!(matches!(e, TokenError::KeysUnavailable { .. }), "{e:?}");
 }
+
+/// ColdIsolateBurst: on a fresh isolate, a request arrives while another request's JWKS fetch is
+/// still under way. It must wait for that fetch and verify, not answer 503 "no keys yet" (and it
+/// must not start a second fetch).
+#[test]
+fn burst_on_a_cold_isolate_waits_for_the_fetch_under_way() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    let ports = idp();
+    let engine = Engine::new();
+    let t = tenant(json!({}));
+    // The first request has started fetching (and not finished).
+    engine.with_jwks_mut(|c| c.begin_fetch(ISS, NOW));
+    assert!(
+        engine.join_inflight(ISS).is_none(),
+        "this test plays the fetching request"
+    );
+
+    let raw = token_at(NOW, "burst");
+    let mut second = pin!(orggate::token::verify(&ports, &engine, &t, &raw));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        second.as_mut().poll(&mut cx).is_pending(),
+        "the second request waits"
+    );
+
+    // The first request's fetch completes.
+    let parsed = orggate::keys::jwk::parse_jwks(published_jwks().as_bytes()).unwrap();
+    engine.with_jwks_mut(|c| {
+        c.store(
+            ISS,
+            orggate::keys::cache::KeySet {
+                keys: parsed.keys.into_iter().map(Rc::new).collect(),
+                fetched_at: NOW,
+                fresh_until: NOW + 600,
+            },
+        )
+    });
+    engine.finish_inflight(ISS);
+    match second.as_mut().poll(&mut cx) {
+        Poll::Ready(r) => {
+            expect_ok(r);
+        }
+        Poll::Pending => panic!("still waiting after the fetch finished"),
+    }
+    assert_eq!(
+        ports.http.count(JWKS_URI),
+        0,
+        "the waiting request did not fetch on its own"
+    );
+}

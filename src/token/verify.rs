@@ -304,6 +304,17 @@ pub async fn resolve_key<P: Ports>(
             // After one fetch (ours or a coalesced one), never another in this request.
             ask(false)
         }
+        // Another request of this isolate is fetching right now (a cold isolate's first burst):
+        // wait for its answer instead of refusing.
+        other @ (Lookup::Unavailable(_) | Lookup::UnknownKid) => {
+            match engine.wait_inflight(&issuer.issuer) {
+                Some(done) => {
+                    let _ = done.await;
+                    ask(false)
+                }
+                None => other,
+            }
+        }
         other => other,
     };
     match first {
