@@ -42,25 +42,23 @@ pub struct Ctx<'a> {
     pub base: String,
 }
 
-pub fn request_id<P: Ports>(ports: &P, req: &RequestView) -> String {
+/// `cf-ray` when Cloudflare sent one; otherwise a per-isolate random prefix and a counter (no
+/// call into the platform's RNG on every request).
+pub fn request_id<P: Ports>(ports: &P, engine: &Engine, req: &RequestView) -> String {
     if let Some(ray) = req
         .header("cf-ray")
         .filter(|r| r.len() <= 64 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
     {
         return ray.to_string();
     }
-    let mut b = [0u8; 8];
-    if ports.rng().fill(&mut b).is_err() {
-        return "unknown".into();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    engine.next_request_id(|b| ports.rng().fill(b).is_ok())
 }
 
 /// Handles one request. Never panics; every failure becomes a refusal with a reason.
 pub async fn handle<P: Ports>(ports: &P, engine: &Engine, req: &RequestView) -> Handled {
     let started = ports.clock().now_ms();
     engine.set_now_ms(started);
-    let request_id = request_id(ports, req);
+    let request_id = request_id(ports, engine, req);
     let mut log = DecisionLog::new(&request_id, &req.method);
     let Some(url) = req.url_parts() else {
         let r = Refusal::BadRequest { reason: "bad_url" };

@@ -30,6 +30,8 @@ pub struct Engine {
     discovery: RefCell<HashMap<String, (Rc<Discovery>, u64)>>,
     configs: RefCell<ConfigCache>,
     now_ms: std::cell::Cell<u64>,
+    /// (random isolate prefix, counter) for request ids.
+    request_seq: std::cell::Cell<(u32, u64)>,
     /// MAC key for entries in the shared (Cache API) tier; `None`: no shared tier.
     shared_mac: RefCell<Option<Option<[u8; 32]>>>,
     /// The assertion signing key, derived once per (kid, secret).
@@ -44,6 +46,21 @@ impl Engine {
     /// The request's clock reading, recorded for bookkeeping that has no clock of its own.
     pub fn set_now_ms(&self, now_ms: u64) {
         self.now_ms.set(now_ms);
+    }
+
+    /// `{isolate prefix}-{counter}`; `fill` supplies randomness for the prefix, once.
+    pub fn next_request_id(&self, fill: impl FnOnce(&mut [u8]) -> bool) -> String {
+        let (mut prefix, count) = self.request_seq.get();
+        if prefix == 0 {
+            let mut b = [0u8; 4];
+            prefix = if fill(&mut b) {
+                u32::from_le_bytes(b) | 1
+            } else {
+                1
+            };
+        }
+        self.request_seq.set((prefix, count + 1));
+        format!("{prefix:08x}-{count:x}")
     }
 
     pub fn with_jwks<R>(&self, f: impl FnOnce(&JwksCache) -> R) -> R {

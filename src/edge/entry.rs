@@ -1,35 +1,73 @@
 //! `#[event(fetch)]`: convert, call the core, convert back. Nothing else happens here.
+//!
+//! Headers cross the Wasm/JS boundary once per direction, as one string (`js/glue.js`): converting
+//! them one call at a time cost more than the authorization itself (BENCHMARKS.md).
 
 use super::platform::*;
 use super::subtle::SubtleVerifier;
 use crate::app::handle;
 use crate::engine::Engine;
 use crate::http::{Forward, Outcome, RequestView, ResponseView, Upstream};
+use js_sys::Promise;
 use std::rc::Rc;
-use worker::{
-    event, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
-    Result,
-};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[wasm_bindgen(module = "/src/edge/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = headerBlob)]
+    fn header_blob(headers: &web_sys::Headers) -> String;
+    fn respond(status: u16, headers: &str, body: &[u8]) -> web_sys::Response;
+    fn forward(
+        target: &JsValue,
+        url: &str,
+        method: &str,
+        headers: &str,
+        incoming: &web_sys::Request,
+        response_headers: &str,
+    ) -> Promise;
+}
 
 thread_local! {
     /// Isolate-wide state: survives between requests while the isolate lives.
     static ENGINE: Rc<Engine> = Rc::new(Engine::new());
 }
 
+fn to_blob(pairs: &[(String, String)]) -> String {
+    let mut s = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            s.push('\0');
+        }
+        s.push_str(k);
+        s.push('\0');
+        s.push_str(v);
+    }
+    s
+}
+
+fn from_blob(blob: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut parts = blob.split('\0');
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        out.push((k.to_string(), v.to_string()));
+    }
+    out
+}
+
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let engine = ENGINE.with(|e| e.clone());
-    let headers: Vec<(String, String)> = req.headers().entries().collect();
+    let inner = req.inner();
     // The runtime's serialized URL as is (no re-parse through the `url` crate, whose IDNA tables
-    // would cost ~100 KB of Wasm).
-    let url = req.inner().url();
-    let method = req.method().to_string();
-    // The body is never read: orggate decides on method, URL and headers, and streams the body
-    // to the origin untouched.
+    // would cost ~100 KB of Wasm). The body is never read: orggate decides on method, URL and
+    // headers, and streams the body to the origin untouched.
     let view = RequestView {
-        method: method.to_ascii_uppercase(),
-        url,
-        headers,
+        method: inner.method().to_ascii_uppercase(),
+        url: inner.url(),
+        headers: from_blob(&header_blob(&inner.headers())),
         body: None,
     };
     let ports = EdgePorts {
@@ -44,63 +82,28 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let handled = handle(&ports, &engine, &view).await;
     worker::console_log!("{}", handled.log.to_json_line());
     match handled.outcome {
-        Outcome::Respond(r) => respond(r),
-        Outcome::Forward(f) => forward(req, &env, f).await,
+        Outcome::Respond(r) => Ok(to_response(r)),
+        Outcome::Forward(f) => send(inner, &env, f).await,
     }
 }
 
-fn respond(r: ResponseView) -> Result<Response> {
-    let headers = Headers::new();
-    for (k, v) in &r.headers {
-        headers.append(k, v)?;
-    }
-    Ok(Response::from_bytes(r.body)?
-        .with_status(r.status)
-        .with_headers(headers))
+fn to_response(r: ResponseView) -> Response {
+    Response::from(respond(r.status, &to_blob(&r.headers), &r.body))
 }
 
-async fn forward(req: Request, env: &Env, f: Forward) -> Result<Response> {
-    let headers = Headers::new();
-    for (k, v) in &f.headers {
-        headers.append(k, v)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::from(f.method.clone()))
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-    if f.method != "GET" && f.method != "HEAD" {
-        init.with_body(req.inner().body().map(Into::into));
-    }
-    let resp = match &f.upstream {
-        Upstream::Origin(_) => {
-            Fetch::Request(Request::new_with_init(&f.url, &init)?)
-                .send()
-                .await?
-        }
-        Upstream::Assets => {
-            env.assets("ASSETS")?
-                .fetch(f.url.clone(), Some(init))
-                .await?
-        }
+async fn send(incoming: &web_sys::Request, env: &Env, f: Forward) -> Result<Response> {
+    let target = match &f.upstream {
+        Upstream::Origin(_) => JsValue::UNDEFINED,
+        Upstream::Assets => env.assets("ASSETS")?.into_rpc::<JsValue>(),
     };
-    if f.response_headers.is_empty() {
-        return Ok(resp);
-    }
-    // Response headers from fetch are immutable: copy into a new response.
-    let out_headers = Headers::new();
-    for (k, v) in resp.headers().entries() {
-        out_headers.append(&k, &v)?;
-    }
-    for (k, v) in &f.response_headers {
-        if k == "set-cookie" {
-            out_headers.append(k, v)?;
-        } else {
-            out_headers.set(k, v)?;
-        }
-    }
-    let status = resp.status_code();
-    let (_, body) = resp.into_parts();
-    Ok(Response::from_body(body)?
-        .with_status(status)
-        .with_headers(out_headers))
+    let promise = forward(
+        &target,
+        &f.url,
+        &f.method,
+        &to_blob(&f.headers),
+        incoming,
+        &to_blob(&f.response_headers),
+    );
+    let resp: web_sys::Response = JsFuture::from(promise).await?.dyn_into()?;
+    Ok(Response::from(resp))
 }
