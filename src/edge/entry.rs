@@ -71,7 +71,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         body: None,
     };
     let ports = EdgePorts {
-        kv: Kv(env.kv("ORGS").ok()),
+        kv: Kv::new(env.clone()),
         http: Http,
         clock: JsClock,
         rng: CryptoRng,

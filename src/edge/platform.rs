@@ -6,12 +6,27 @@ use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{Cache, Env, Fetch, Headers, Method, Request, RequestInit, Response};
 
-pub struct Kv(pub Option<worker::KvStore>);
+/// The `ORGS` binding, looked up only when a config is not already in isolate memory (building
+/// a `KvStore` costs several calls across the boundary).
+pub struct Kv {
+    env: Env,
+    store: std::cell::OnceCell<Option<worker::KvStore>>,
+}
+
+impl Kv {
+    pub fn new(env: Env) -> Self {
+        Self {
+            env,
+            store: std::cell::OnceCell::new(),
+        }
+    }
+}
 
 impl OrgStore for Kv {
     async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
         let kv = self
-            .0
+            .store
+            .get_or_init(|| self.env.kv("ORGS").ok())
             .as_ref()
             .ok_or_else(|| PortError::new("kv", "binding ORGS is missing"))?;
         // cacheTtl: Workers KV's minimum (60 s) matches orggate's own config TTL.
