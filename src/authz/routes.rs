@@ -775,57 +775,12 @@ impl<T> RouteTable<T> {
     /// The most specific rule for `method` and `path`, or `None` if no rule applies.
     pub fn lookup<'a>(&'a self, method: &str, path: &'a NormalizedPath) -> Option<Match<'a, T>> {
         let method = Method::from_request(method);
-        // A trailing slash is ignored: segments() never yields the empty last piece.
         let segments: Vec<&'a str> = path.segments().collect();
-
-        // Depth-first, highest priority on top of the stack: literal child, then param
-        // child, then this node's wildcard. Each node is reached by one trie path only,
-        // so it is visited at most once.
-        let mut stack = vec![Step::Visit { node: 0, depth: 0 }];
-        while let Some(step) = stack.pop() {
-            match step {
-                Step::Visit { node, depth } => {
-                    let Some(current) = self.nodes.get(node) else {
-                        continue;
-                    };
-                    let Some(segment) = segments.get(depth) else {
-                        // The path ends here: a pattern ending here beats a wildcard
-                        // matching the empty rest (`/admin/*` matches `/admin`).
-                        let found = current
-                            .exact
-                            .select(&method)
-                            .or_else(|| current.wildcard.select(&method));
-                        if let Some((rule, method_match)) = found {
-                            return self.make_match(rule, method_match, &segments);
-                        }
-                        continue;
-                    };
-                    stack.push(Step::Wildcard { node });
-                    if let Some(child) = current.param {
-                        stack.push(Step::Visit {
-                            node: child,
-                            depth: depth + 1,
-                        });
-                    }
-                    if let Some(&child) = current.literals.get(*segment) {
-                        stack.push(Step::Visit {
-                            node: child,
-                            depth: depth + 1,
-                        });
-                    }
-                }
-                Step::Wildcard { node } => {
-                    let found = self
-                        .nodes
-                        .get(node)
-                        .and_then(|current| current.wildcard.select(&method));
-                    if let Some((rule, method_match)) = found {
-                        return self.make_match(rule, method_match, &segments);
-                    }
-                }
-            }
-        }
-        None
+        // Only a slot with a rule for this method ends the search.
+        self.walk(&segments, |slot| {
+            slot.select(&method)
+                .and_then(|(rule, method_match)| self.make_match(rule, method_match, &segments))
+        })
     }
 
     /// Like [`RouteTable::lookup`], but the most specific pattern matching the *path* decides:
@@ -840,7 +795,8 @@ impl<T> RouteTable<T> {
     ) -> RouteLookup<'a, T> {
         let method = Method::from_request(method);
         let segments: Vec<&'a str> = path.segments().collect();
-        let decide = |slot: &Slot| -> Option<RouteLookup<'a, T>> {
+        // Any slot with rules ends the search, whether or not it covers the method.
+        let found = self.walk(&segments, |slot| {
             if slot.is_empty() {
                 return None;
             }
@@ -859,7 +815,16 @@ impl<T> RouteTable<T> {
                     None => RouteLookup::NoMatch,
                 },
             })
-        };
+        });
+        found.unwrap_or(RouteLookup::NoMatch)
+    }
+
+    /// The trie walk both lookups share: depth-first, highest priority on top of the stack
+    /// (literal child, then param child, then this node's wildcard). Each node is reached by one
+    /// trie path only, so it is visited at most once. `decide` is asked about each slot in
+    /// priority order; the first `Some` is the answer. Where the path ends, a pattern ending
+    /// there is asked before a wildcard matching the empty rest (`/admin/*` matches `/admin`).
+    fn walk<R>(&self, segments: &[&str], mut decide: impl FnMut(&Slot) -> Option<R>) -> Option<R> {
         let mut stack = vec![Step::Visit { node: 0, depth: 0 }];
         while let Some(step) = stack.pop() {
             match step {
@@ -871,7 +836,7 @@ impl<T> RouteTable<T> {
                         if let Some(found) =
                             decide(&current.exact).or_else(|| decide(&current.wildcard))
                         {
-                            return found;
+                            return Some(found);
                         }
                         continue;
                     };
@@ -895,12 +860,12 @@ impl<T> RouteTable<T> {
                         .get(node)
                         .and_then(|current| decide(&current.wildcard))
                     {
-                        return found;
+                        return Some(found);
                     }
                 }
             }
         }
-        RouteLookup::NoMatch
+        None
     }
 
     fn make_match<'a>(

@@ -446,9 +446,7 @@ fn login_page<P: Ports>(
     org: &OrgPolicy,
 ) -> Result<ResponseView, String> {
     let q = ctx.url.query;
-    let ret = query_param(q, "return_to")
-        .and_then(|r| redirect::safe_return_path(&r))
-        .unwrap_or_else(|| format!("{}/", ctx.base));
+    let ret = return_to(ctx);
     // Auth0 invitation links: `invitation` and `organization` go to the IdP unchanged;
     // `organization_name` only picks the page. An invitation for another org is ignored.
     let invitation = query_param(q, "invitation").filter(|i| {
@@ -597,6 +595,13 @@ async fn find_org<P: Ports>(
     }
 }
 
+/// The `return_to` query parameter when it is a safe same-origin path, else the org's home.
+fn return_to(ctx: &Ctx<'_>) -> String {
+    query_param(ctx.url.query, "return_to")
+        .and_then(|r| redirect::safe_return_path(&r))
+        .unwrap_or_else(|| format!("{}/", ctx.base))
+}
+
 fn callback_uri(ctx: &Ctx<'_>) -> String {
     format!("{}{}/_orggate/callback", ctx.url.origin(), ctx.base)
 }
@@ -609,9 +614,7 @@ async fn start<P: Ports>(
     org: &OrgPolicy,
 ) -> Result<ResponseView, String> {
     let q = ctx.url.query;
-    let ret = query_param(q, "return_to")
-        .and_then(|r| redirect::safe_return_path(&r))
-        .unwrap_or_else(|| format!("{}/", ctx.base));
+    let ret = return_to(ctx);
     let client = client(ports, tenant, org)?;
     let disco = discover(ports, engine, &client.issuer, ctx.now).await?;
     let mut seed = [0u8; 32];

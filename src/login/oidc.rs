@@ -7,10 +7,10 @@ use crate::b64;
 use crate::engine::Engine;
 use crate::keys::cache::JwksTiming;
 use crate::org::policy::{AudiencePattern, IssuerPolicy};
-use crate::ports::{HttpRequest, HttpResponse, Ports, SignatureVerifier};
+use crate::ports::{HttpRequest, HttpResponse, Ports};
 use crate::token::claims::{audiences, Preset};
 use crate::token::jws::{self, Alg};
-use crate::token::verify::{precheck_signature_shape, resolve_key};
+use crate::token::verify::check_signature;
 use crate::token::TokenError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -217,25 +217,7 @@ pub async fn validate_id_token<P: Ports>(
             alg: token.header.alg.name(),
         });
     }
-    let key = resolve_key(ports, engine, &policy, &token, now).await?;
-    key.check_use(token.header.alg)
-        .map_err(TokenError::KeyUnusable)?;
-    precheck_signature_shape(token.header.alg, &token.signature)?;
-    let ok = ports
-        .verifier()
-        .verify(
-            token.header.alg,
-            &key,
-            token.signing_input.as_bytes(),
-            &token.signature,
-        )
-        .await
-        .map_err(|e| TokenError::KeysUnavailable {
-            detail: e.to_string(),
-        })?;
-    if !ok {
-        return Err(TokenError::BadSignature);
-    }
+    check_signature(ports, engine, &policy, &token, now).await?;
     let c = &token.claims;
     // (2) iss must exactly match.
     if c.get("iss").and_then(Value::as_str) != Some(client.issuer.as_str()) {

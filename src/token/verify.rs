@@ -144,7 +144,28 @@ async fn verify_signature<P: Ports>(
             alg: token.header.alg.name(),
         });
     }
-    let key = resolve_key(ports, engine, issuer, &token, now).await?;
+    let key = check_signature(ports, engine, issuer, &token, now).await?;
+    let exp = token.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    Ok(CachedToken {
+        issuer: issuer.issuer.clone(),
+        alg: token.header.alg,
+        key_id: key.thumbprint,
+        from_jwks: !matches!(key.material, KeyMaterial::Oct { .. }),
+        exp,
+        claims: Rc::new(token.claims),
+    })
+}
+
+/// The key for `token` (JWKS by kid, or the HS256 secret), checked against the algorithm, and the
+/// signature over the signing input. Shared by access tokens and ID tokens.
+pub async fn check_signature<P: Ports>(
+    ports: &P,
+    engine: &Engine,
+    issuer: &IssuerPolicy,
+    token: &UntrustedToken<'_>,
+    now: u64,
+) -> Result<Rc<PublicJwk>, TokenError> {
+    let key = resolve_key(ports, engine, issuer, token, now).await?;
     key.check_use(token.header.alg)
         .map_err(TokenError::KeyUnusable)?;
     precheck_signature_shape(token.header.alg, &token.signature)?;
@@ -160,18 +181,11 @@ async fn verify_signature<P: Ports>(
         .map_err(|e| TokenError::KeysUnavailable {
             detail: e.to_string(),
         })?;
-    if !ok {
-        return Err(TokenError::BadSignature);
+    if ok {
+        Ok(key)
+    } else {
+        Err(TokenError::BadSignature)
     }
-    let exp = token.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-    Ok(CachedToken {
-        issuer: issuer.issuer.clone(),
-        alg: token.header.alg,
-        key_id: key.thumbprint,
-        from_jwks: !matches!(key.material, KeyMaterial::Oct { .. }),
-        exp,
-        claims: Rc::new(token.claims),
-    })
 }
 
 /// The HS256 key: only ever from a Worker secret, never from a JWKS.
