@@ -58,7 +58,7 @@ fn from_blob(blob: &str) -> Vec<(String, String)> {
 }
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let engine = ENGINE.with(|e| e.clone());
     let inner = req.inner();
     // The runtime's serialized URL as is (no re-parse through the `url` crate, whose IDNA tables
@@ -76,7 +76,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         clock: JsClock,
         rng: CryptoRng,
         verifier: SubtleVerifier,
-        cache: EdgeCache,
+        cache: EdgeCache(ctx),
         secrets: EnvSecrets(env.clone()),
     };
     let handled = handle(&ports, &engine, &view).await;

@@ -88,7 +88,17 @@ impl Rng for CryptoRng {
     }
 }
 
-pub struct EdgeCache;
+/// The Workers Cache API. Writes run after the response (`ctx.waitUntil`): sharing keys with the
+/// other isolates must not delay the request that fetched them.
+pub struct EdgeCache(pub worker::Context);
+
+async fn cache_put(key: String, value: String, ttl_s: u64) -> Result<(), worker::Error> {
+    let headers = Headers::new();
+    headers.set("cache-control", &format!("public, max-age={ttl_s}"))?;
+    headers.set("content-type", "application/json")?;
+    let resp = Response::ok(value)?.with_headers(headers);
+    Cache::default().put(key.as_str(), resp).await
+}
 
 impl SharedCache for EdgeCache {
     async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
@@ -100,18 +110,13 @@ impl SharedCache for EdgeCache {
     }
 
     async fn put(&self, key: &str, value: &str, ttl_s: u64) -> Result<(), PortError> {
-        let err = |e: worker::Error| PortError::new("cache", e.to_string());
-        let headers = Headers::new();
-        headers
-            .set("cache-control", &format!("public, max-age={ttl_s}"))
-            .map_err(err)?;
-        headers
-            .set("content-type", "application/json")
-            .map_err(err)?;
-        let resp = Response::ok(value.to_string())
-            .map_err(err)?
-            .with_headers(headers);
-        Cache::default().put(key, resp).await.map_err(err)
+        let (key, value) = (key.to_string(), value.to_string());
+        self.0.wait_until(async move {
+            if let Err(e) = cache_put(key, value, ttl_s).await {
+                worker::console_warn!("orggate: shared key cache put failed: {e}");
+            }
+        });
+        Ok(())
     }
 }
 
