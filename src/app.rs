@@ -164,9 +164,7 @@ async fn pipeline<P: Ports>(
         }
         if ctx.req.wants_html() && tenant.login.is_some() && path.as_str() == "/" {
             // The tenant's own host: ask which organization.
-            return Ok(Outcome::Respond(login::page::org_prompt(
-                &tenant, ctx, None,
-            )));
+            return Ok(Outcome::Respond(login::page::org_prompt(None)));
         }
         return Err((Refusal::UnknownOrg, None));
     };
@@ -216,8 +214,8 @@ async fn resolve_org<P: Ports>(
     };
     ctx.log.resolved_via = Some(addr.via);
     match load_org(ports, engine, tenant, &org_id, ctx.now).await {
-        Ok(Some(org)) if !org.disabled => Ok(Some((org, addr.strip_segments))),
-        Ok(_) => Err((Refusal::UnknownOrg, None)),
+        Ok(Some(org)) => Ok(Some((org, addr.strip_segments))),
+        Ok(None) => Err((Refusal::UnknownOrg, None)),
         Err(e) => {
             // This org fails closed; every other org keeps working.
             ctx.log.org = Some(org_id.to_string());
@@ -267,8 +265,8 @@ async fn token_org_request<P: Ports>(
         ));
     };
     let org = match load_org(ports, engine, tenant, &org_id, ctx.now).await {
-        Ok(Some(o)) if !o.disabled => o,
-        Ok(_) => {
+        Ok(Some(o)) => o,
+        Ok(None) => {
             return Err((
                 Refusal::Unauthenticated {
                     reason: "unknown_org",

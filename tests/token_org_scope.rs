@@ -48,7 +48,7 @@ fn member_of_addressed_org() {
     assert_eq!(p.client_id.as_deref(), Some("spa-client"));
     assert_eq!(p.caller, CallerKind::User);
     assert_eq!(p.permissions, vec!["read:reports"]);
-    assert!(!p.personal);
+    assert!(!p.is_personal());
     assert_eq!(p.token_exp, NOW + 600);
 }
 
@@ -100,7 +100,7 @@ fn personal_account_allowed_but_powerless() {
         json!({"org_id": null, "org_name": null, "permissions": ["admin", "write:reports"]}),
     )
     .unwrap();
-    assert!(p.personal);
+    assert!(p.is_personal());
     assert_eq!(p.org_id, "org_acme");
     assert!(p.permissions.is_empty(), "{:?}", p.permissions);
     assert!(p.roles.is_empty());
@@ -202,7 +202,7 @@ fn m2m_client_listed_by_the_org() {
     .unwrap();
     assert_eq!(p.caller, CallerKind::Client);
     assert_eq!(p.client_id.as_deref(), Some("batch"));
-    assert!(!p.personal);
+    assert!(!p.is_personal());
     assert_eq!(p.permissions, vec!["read:reports"]);
     // Not listed: no org claim, no way in.
     let e = scope(
@@ -263,7 +263,7 @@ fn multi_org_membership_and_permissions() {
     let p = scope(&active, &acme(json!({})), patch.clone()).unwrap();
     assert_eq!(p.org_id, "org_acme");
     assert!(p.permissions.is_empty(), "{:?}", p.permissions);
-    assert!(!p.personal);
+    assert!(!p.is_personal());
 
     let all = multi_tenant("all_listed_orgs");
     let p = scope(&all, &acme(json!({})), patch.clone()).unwrap();

@@ -161,8 +161,6 @@ pub struct Principal {
     pub permissions: Vec<String>,
     pub roles: Vec<String>,
     pub scopes: Vec<String>,
-    /// The token had no org claim and the org allows personal accounts.
-    pub personal: bool,
     /// How the caller belongs to the org (sent to the origin: a personal account is not a member).
     pub membership: Membership,
     pub token_exp: u64,
@@ -189,6 +187,13 @@ impl Membership {
             Membership::AllowedClient => "allowed_client",
             Membership::Personal => "personal",
         }
+    }
+}
+
+impl Principal {
+    /// The token had no org claim and the org allows personal accounts: not a member.
+    pub fn is_personal(&self) -> bool {
+        self.membership == Membership::Personal
     }
 }
 
@@ -280,7 +285,6 @@ pub fn scope_to_org(
     };
     // Multi-org: rights (permissions, roles and scopes) travel with the active org only, unless
     // configured otherwise; a personal account brings none.
-    let personal = membership == Membership::Personal;
     let rights_apply = match membership {
         Membership::Member | Membership::AllowedClient => true,
         Membership::Listed => {
@@ -310,7 +314,6 @@ pub fn scope_to_org(
         } else {
             Vec::new()
         },
-        personal,
         membership,
         token_exp: claims.exp,
     })

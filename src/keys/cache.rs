@@ -219,14 +219,6 @@ impl JwksCache {
         e.last_error = Some(error);
     }
 
-    /// Is the key with this thumbprint still published by the issuer (verified-token cache check)?
-    pub fn still_published(&self, issuer: &str, thumbprint: &[u8; 32]) -> bool {
-        self.issuers
-            .get(issuer)
-            .and_then(|e| e.set.as_ref())
-            .is_some_and(|s| s.contains_thumbprint(thumbprint))
-    }
-
     /// Is a key with this thumbprint in a *fresh* set? The verified-token cache asks this on
     /// every hit: once the set goes stale, the token takes the full path, which refreshes the
     /// keys (so a key the IdP removed stops verifying) or, if the IdP is down, serves stale keys
@@ -323,9 +315,9 @@ mod tests {
         let mut c = JwksCache::default();
         let a = key("a", 1);
         c.store(ISS, set(vec![a.clone()], 0, 100));
-        assert!(c.still_published(ISS, &a.thumbprint));
+        assert!(c.key_fresh(ISS, &a.thumbprint, 50));
         c.store(ISS, set(vec![key("b", 2)], 200, 100));
-        assert!(!c.still_published(ISS, &a.thumbprint));
+        assert!(!c.key_fresh(ISS, &a.thumbprint, 201));
         assert_eq!(
             c.lookup(ISS, Some("a"), 201, &JwksTiming::default()),
             Lookup::Fetch

@@ -113,11 +113,17 @@ fn aad(purpose: &str, org: &OrgPolicy) -> Vec<u8> {
     format!("{purpose}\0{}", org.org_id).into_bytes()
 }
 
-fn nonce12<P: Ports>(ports: &P) -> Result<[u8; 12], String> {
+/// `N` random bytes from the platform: AEAD nonces, PKCE verifier seeds, state, nonce, CSP nonce.
+fn random<const N: usize, P: Ports>(ports: &P) -> Result<[u8; N], String> {
     use crate::ports::Rng;
-    let mut n = [0u8; 12];
-    ports.rng().fill(&mut n).map_err(|e| e.to_string())?;
-    Ok(n)
+    let mut b = [0u8; N];
+    ports.rng().fill(&mut b).map_err(|e| e.to_string())?;
+    Ok(b)
+}
+
+/// `N` random bytes as base64url (a 24-byte `state` or `nonce` is 32 characters).
+fn random_token<const N: usize, P: Ports>(ports: &P) -> Result<String, String> {
+    Ok(pkce::random_token(&random::<N, P>(ports)?))
 }
 
 /// The IdP client for this org: its own, or the tenant's.
@@ -338,7 +344,7 @@ fn session_set_cookies<P: Ports>(
     jar: &[(&str, &str)],
 ) -> Result<Vec<String>, String> {
     let plain = serde_json::to_vec(sess).map_err(|e| e.to_string())?;
-    let sealed = session::seal(ring, &aad("session", org), &plain, nonce12(ports)?)
+    let sealed = session::seal(ring, &aad("session", org), &plain, random::<12, P>(ports)?)
         .map_err(|e| format!("{e:?}"))?;
     let name = session_cookie(org, secure);
     let chunks = session::split_into_chunks(
@@ -436,7 +442,7 @@ pub async fn handle_reserved<P: Ports>(
 }
 
 fn csp_nonce<P: Ports>(ports: &P) -> Result<String, String> {
-    oidc::random_b64(ports, 16)
+    random_token::<16, P>(ports)
 }
 
 fn login_page<P: Ports>(
@@ -540,7 +546,6 @@ async fn invitation_or_prompt<P: Ports>(
             if let Some(org) = load_org(ports, engine, tenant, &id, ctx.now)
                 .await
                 .map_err(|e| e.to_string())?
-                .filter(|o| !o.disabled)
             {
                 let query = q.map(|q| format!("?{q}")).unwrap_or_default();
                 return Ok(ResponseView::redirect(&org_login_url(
@@ -549,7 +554,7 @@ async fn invitation_or_prompt<P: Ports>(
             }
         }
     }
-    Ok(page::org_prompt(tenant, ctx, None))
+    Ok(page::org_prompt(None))
 }
 
 /// Org prompt: a name, or a work email whose domain maps to an org (home-realm discovery).
@@ -582,14 +587,12 @@ async fn find_org<P: Ports>(
         None => None,
     };
     match org {
-        Some(org) if !org.disabled => {
+        Some(org) => {
             let query = hint.map(|h| format!("?login_hint={}", page::url_encode(&h))).unwrap_or_default();
             Ok(ResponseView::redirect(&org_login_url(tenant, ctx, &org, &query)))
         }
         // Same answer for every miss: nothing about which names or domains exist.
         _ => Ok(page::org_prompt(
-            tenant,
-            ctx,
             Some("We could not find a sign-in page for that. Check the name, or ask your administrator for your organization's sign-in link."),
         )),
     }
@@ -617,14 +620,9 @@ async fn start<P: Ports>(
     let ret = return_to(ctx);
     let client = client(ports, tenant, org)?;
     let disco = discover(ports, engine, &client.issuer, ctx.now).await?;
-    let mut seed = [0u8; 32];
-    {
-        use crate::ports::Rng;
-        ports.rng().fill(&mut seed).map_err(|e| e.to_string())?;
-    }
-    let verifier = PkceVerifier::from_random(&seed);
-    let state = oidc::random_b64(ports, 24)?;
-    let nonce = oidc::random_b64(ports, 24)?;
+    let verifier = PkceVerifier::from_random(&random::<32, P>(ports)?);
+    let state = random_token::<24, P>(ports)?;
+    let nonce = random_token::<24, P>(ports)?;
     let id = oidc::txn_id(&state).ok_or("state too short")?.to_string();
     // Only connections the org offers may be requested (plus its passwordless connection).
     let connection = query_param(q, "connection").filter(|c| {
@@ -664,7 +662,7 @@ async fn start<P: Ports>(
     };
     let ring = keyring(ports, tenant)?;
     let plain = serde_json::to_vec(&txn).map_err(|e| e.to_string())?;
-    let sealed = session::seal(&ring, &aad("txn", org), &plain, nonce12(ports)?)
+    let sealed = session::seal(&ring, &aad("txn", org), &plain, random::<12, P>(ports)?)
         .map_err(|e| format!("{e:?}"))?;
     let secure = secure_cookies(tenant, ctx);
     let cookie = session::set_cookie(

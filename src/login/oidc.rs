@@ -3,7 +3,6 @@
 //! ID token validation per OIDC Core 3.1.3.7.
 
 use super::page::url_encode;
-use crate::b64;
 use crate::engine::Engine;
 use crate::keys::cache::JwksTiming;
 use crate::org::policy::{AudiencePattern, IssuerPolicy};
@@ -268,11 +267,4 @@ pub fn txn_id(state: &str) -> Option<&str> {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
-}
-
-pub fn random_b64<P: Ports>(ports: &P, n: usize) -> Result<String, String> {
-    use crate::ports::Rng;
-    let mut buf = vec![0u8; n];
-    ports.rng().fill(&mut buf).map_err(|e| e.to_string())?;
-    Ok(b64::encode(&buf))
 }

@@ -1,10 +1,9 @@
 //! HTML pages: the branded login page, the org prompt, refusal pages. Everything interpolated is
 //! escaped ([`esc`]); colours were validated at config load.
 
-use crate::app::Ctx;
 use crate::error::Refusal;
 use crate::http::ResponseView;
-use crate::org::policy::{OrgPolicy, TenantPolicy};
+use crate::org::policy::OrgPolicy;
 
 /// HTML-escapes text for element content and quoted attributes.
 pub fn esc(s: &str) -> String {
@@ -74,7 +73,7 @@ pub fn refusal_page(r: &Refusal, org: Option<&OrgPolicy>, request_id: &str) -> R
 }
 
 /// The tenant host's "which organization?" prompt.
-pub fn org_prompt(_tenant: &TenantPolicy, _ctx: &Ctx<'_>, message: Option<&str>) -> ResponseView {
+pub fn org_prompt(message: Option<&str>) -> ResponseView {
     let msg = message
         .map(|m| format!("<p role=\"status\">{}</p>", esc(m)))
         .unwrap_or_default();

@@ -32,19 +32,9 @@ struct Slot {
 /// holds what this isolate has seen recently).
 const MAX_ENTRIES: usize = 20_000;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ConfigCache {
     slots: HashMap<String, Slot>,
-    pub ttl: u64,
-}
-
-impl Default for ConfigCache {
-    fn default() -> Self {
-        Self {
-            slots: HashMap::new(),
-            ttl: 60,
-        }
-    }
 }
 
 fn digest(text: &str) -> [u8; 32] {

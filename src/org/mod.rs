@@ -31,6 +31,9 @@ impl std::fmt::Display for LoadError {
 }
 
 pub const SETTINGS_KEY: &str = "settings";
+/// How long the tenant settings stay in isolate memory (KV's own propagation time); org
+/// documents use the `cache.config_ttl_s` those settings name.
+pub const SETTINGS_TTL_S: u64 = 60;
 
 #[allow(clippy::too_many_arguments)]
 async fn fetch_compiled<P: Ports, T>(
@@ -95,14 +98,13 @@ pub async fn load_tenant<P: Ports>(
     engine: &Engine,
     now: u64,
 ) -> Result<Rc<TenantPolicy>, LoadError> {
-    let ttl = engine.with_configs(|c| c.ttl);
     fetch_compiled(
         ports,
         engine,
         SETTINGS_KEY,
         now,
-        ttl,
-        ttl.min(10),
+        SETTINGS_TTL_S,
+        10,
         TenantPolicy::parse,
         Cached::Tenant,
         |c| match c {
@@ -116,7 +118,8 @@ pub async fn load_tenant<P: Ports>(
     })
 }
 
-/// One org by id (KV `org:{id}`); `Ok(None)` for an unknown org.
+/// One org by id (KV `org:{id}`); `Ok(None)` for an unknown or disabled org (a disabled org is
+/// unknown everywhere: requests, login, the org prompt, invitation links).
 pub async fn load_org<P: Ports>(
     ports: &P,
     engine: &Engine,
@@ -158,7 +161,7 @@ pub async fn load_org<P: Ports>(
             });
         }
     }
-    Ok(org)
+    Ok(org.filter(|o| !o.disabled))
 }
 
 /// An alias key (`host:…`, `name:…`, `domain:…`) to an org id.
