@@ -4,6 +4,7 @@
 //   node bench/run.mjs            full run (`make bench`, ~10 min on 2 cores)
 //   node bench/run.mjs --smoke    ~45 s: 1 round, 1 s a run, fewer cases, writes nothing (`make bench-smoke`)
 //   options: --rounds R --seconds D --only case1,case2 --orgs N (the big KV) --no-write
+//            --baseline DIR (inproc: an earlier build/ copied to DIR, measured as "before")
 //
 // Throughput cases drive each contestant with `wrk -t2 -c16 -d{D}s`, contestants alternating
 // within a round, R rounds; we report medians, min-max and per-round ratios (orggate/peer, or
@@ -12,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
-  existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -40,6 +41,9 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     orgs: { type: 'string' },
     'no-write': { type: 'boolean', default: false }, // smoke runs never write
+    // inproc only: a copy of an earlier build/ (index.js, index_bg.wasm, ...) run as a third
+    // contestant, "before", in the same rounds (before/after of one change, side by side)
+    baseline: { type: 'string' },
   },
 });
 const SMOKE = opt.smoke;
@@ -420,13 +424,27 @@ async function inProcess(origin, kv, pool, tok) {
   const peer = await startContestant('peer', { kv, script: buildPeer('bench/authz/peer-loop.mjs') });
   og.label = 'orggate';
   peer.label = 'peer';
+  const contestants = [og, peer];
+  if (opt.baseline) {
+    // The earlier build is copied under bench/.cache (inside the modules root) with a loop
+    // wrapper that imports it, then run exactly like the current one.
+    const dir = `${ROOT}bench/.cache/baseline`;
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(opt.baseline, `${dir}/build`, { recursive: true });
+    writeFileSync(`${dir}/loop.mjs`, readFileSync(`${ROOT}bench/authz/orggate-loop.mjs`, 'utf8')
+      .replace(/from '\.\.\/\.\.\/build\/index\.js'/, "from './build/index.js'")
+      .replace(/from '\.\/loop\.mjs'/, "from '../../authz/loop.mjs'"));
+    const base = await startContestant('orggate', { kv, script: `${dir}/loop.mjs` });
+    base.label = 'before';
+    contestants.splice(1, 0, base);
+  }
   try {
     const all = readPool(pool.path);
     // Tokens from the end of the pool; each round uses a new slice (never seen by the isolate).
     const need = 2 * LOOP_N * LOOP_ROUNDS + 10;
     const slice = all.slice(all.length - need);
     const text = [tok.RS256, mint({ alg: 'RS256', permissions: ['read:docs'] }), ...slice].join('\n');
-    for (const c of [og, peer]) {
+    for (const c of contestants) {
       const r = await rawCall(c.port, 'POST', '/__bench/load', text);
       if (r.status !== 200) throw new Error(`${c.label} loop load: ${r.status} ${r.body}`);
     }
@@ -451,13 +469,13 @@ async function inProcess(origin, kv, pool, tok) {
         id: 'unknown-org-quiet', title: 'unknown org (404), console.log off', from: () => 0, same: true, host: 'nope.localhost', quiet: true, expect: '404',
       },
     ];
-    for (const c of [og, peer]) {
+    for (const c of contestants) {
       for (const m of modes) await rawCall(c.port, 'GET', q({ from: 2, n: 5, same: m.same, host: m.host }));
     }
     const per = {};
     for (let round = 0; round < LOOP_ROUNDS; round++) {
       for (const m of modes) {
-        for (const c of [og, peer]) {
+        for (const c of contestants) {
           const empty = await rawCall(c.port, 'GET', q({ from: 0, n: 0, same: true, host: m.host }));
           const run = await rawCall(c.port, 'GET', q({
             from: m.from(round), n: LOOP_N, same: m.same, host: m.host, quiet: m.quiet,
@@ -476,18 +494,24 @@ async function inProcess(origin, kv, pool, tok) {
         const a = per[m.id].orggate;
         const b = per[m.id].peer;
         const ratios = a.map((x, k) => b[k] / x); // > 1: orggate faster
-        return {
+        const out = {
           id: m.id,
           title: m.title,
           orggate_us: { median: median(a), min: min(a), max: max(a), rounds: a },
           peer_us: { median: median(b), min: min(b), max: max(b), rounds: b },
           speedup: { median: median(ratios), min: min(ratios), max: max(ratios), per_round: ratios },
         };
+        const before = per[m.id].before;
+        if (before) {
+          const r = a.map((x, k) => before[k] / x); // > 1: the current build is faster
+          out.before_us = { median: median(before), min: min(before), max: max(before), rounds: before };
+          out.before_speedup = { median: median(r), min: min(r), max: max(r), per_round: r };
+        }
+        return out;
       }),
     });
   } finally {
-    await og.close();
-    await peer.close();
+    for (const c of contestants) await c.close();
   }
 }
 
@@ -629,10 +653,12 @@ export function markdown(res) {
     } else if (c.kind === 'inproc') {
       out.push(`#### inproc: ${c.title}`);
       out.push('');
-      out.push('| path | orggate us/req median (min-max) | peer us/req median (min-max) | peer/orggate (>1: orggate faster) |');
-      out.push('|---|---:|---:|---:|');
+      const hasBefore = c.modes.some((m) => m.before_us);
+      out.push(`| path | orggate us/req median (min-max) | peer us/req median (min-max) | peer/orggate (>1: orggate faster) |${hasBefore ? ' before us/req median | before/orggate (>1: faster now) |' : ''}`);
+      out.push(`|---|---:|---:|---:|${hasBefore ? '---:|---:|' : ''}`);
       for (const m of c.modes) {
-        out.push(`| ${m.title} | ${f0(m.orggate_us.median)} (${f0(m.orggate_us.min)}-${f0(m.orggate_us.max)}) | ${f0(m.peer_us.median)} (${f0(m.peer_us.min)}-${f0(m.peer_us.max)}) | ${f2(m.speedup.median)}x (${f2(m.speedup.min)}-${f2(m.speedup.max)}) |`);
+        const tail = m.before_us ? ` ${f0(m.before_us.median)} (${f0(m.before_us.min)}-${f0(m.before_us.max)}) | ${f2(m.before_speedup.median)}x (${f2(m.before_speedup.min)}-${f2(m.before_speedup.max)}) |` : '';
+        out.push(`| ${m.title} | ${f0(m.orggate_us.median)} (${f0(m.orggate_us.min)}-${f0(m.orggate_us.max)}) | ${f0(m.peer_us.median)} (${f0(m.peer_us.min)}-${f0(m.peer_us.max)}) | ${f2(m.speedup.median)}x (${f2(m.speedup.min)}-${f2(m.speedup.max)}) |${tail}`);
       }
       out.push('');
     } else if (c.kind === 'cold') {

@@ -55,7 +55,9 @@ export const M2M_CLIENT_ID = 'orggate-m2m';
 export const M2M_CLIENT_SECRET = 'm2m-secret';
 
 export const DEFAULT_WORKER_PORTS = [8787];
-export const WORKER_HOSTS = ['acme.localhost', 'globex.localhost', 'localhost', '127.0.0.1'];
+// `*.app.test`: sibling org hosts under one registrable domain (the browser isolation test maps
+// them to loopback); Chromium treats `*.localhost` hosts as cross-site to each other.
+export const WORKER_HOSTS = ['acme.localhost', 'globex.localhost', 'localhost', '127.0.0.1', 'acme.app.test', 'globex.app.test'];
 
 /** Resolve an `organization` value (org id or org name) to an org record, or undefined. */
 export function resolveOrg(value) {

@@ -6,10 +6,16 @@
 //   node dev/origin.mjs --port 9100        (env ORIGIN_PORT)
 //   GET    /_test/requests   recorded requests (JSON)
 //   DELETE /_test/requests   clear them
+//   WebSocket upgrade on any path: recorded like a request, then a JSON hello naming the
+//     identity it received ({hello, org, path}), then every message echoed back
+//   GET    /public/xsite-probe.html?target=URL   a page that tries, from whatever host served
+//     it, a credentialed fetch, a WebSocket, an <img> and a form POST against TARGET's API, and
+//     links to it (the browser test of sibling-host isolation serves it from globex's host)
 
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
 
 const MAX_RECORDED = 1000;
 const MAX_BODY = 64 * 1024;
@@ -104,6 +110,13 @@ export async function startOrigin({ port = 0, host = '127.0.0.1' } = {}) {
         return res.end();
       }
 
+      if (pathOnly === '/public/xsite-probe.html' && req.method === 'GET') {
+        const target = new URL(url, 'http://x').searchParams.get('target') ?? '';
+        const body = probePage(target);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        return res.end(body);
+      }
+
       const headers = { ...req.headers };
       const orggateHeaders = Object.fromEntries(
         Object.entries(headers).filter(([k]) => k.startsWith('x-orggate-')),
@@ -150,6 +163,27 @@ export async function startOrigin({ port = 0, host = '127.0.0.1' } = {}) {
     });
   });
 
+  // WebSocket echo: the handshake is recorded like any request (with the headers orggate added).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
+  server.on('upgrade', (req, socket, head) => {
+    const headers = { ...req.headers };
+    const orggateHeaders = Object.fromEntries(
+      Object.entries(headers).filter(([k]) => k.startsWith('x-orggate-')),
+    );
+    requests.push({
+      id: ++seq, at: new Date().toISOString(), method: req.method, url: req.url, websocket: true,
+      headers, rawHeaders: headerPairs(req), orggateHeaders, assertion: headers['x-orggate-assertion'] ?? null,
+      bodyLength: 0, body: '', bodyTruncated: false,
+    });
+    if (requests.length > MAX_RECORDED) requests.shift();
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(JSON.stringify({
+        hello: headers['x-orggate-subject'] ?? null, org: headers['x-orggate-org-id'] ?? null, path: req.url,
+      }));
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+  });
+
   const sockets = new Set();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -172,6 +206,8 @@ export async function startOrigin({ port = 0, host = '127.0.0.1' } = {}) {
     async close() {
       if (closed) return;
       closed = true;
+      for (const c of wss.clients) c.terminate();
+      wss.close();
       await new Promise((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections?.();
@@ -179,6 +215,61 @@ export async function startOrigin({ port = 0, host = '127.0.0.1' } = {}) {
       });
     },
   };
+}
+
+/**
+ * The cross-site probe: run from a page on one org's host against another org's API (TARGET is
+ * `http://acme.localhost:PORT`). Results land in `window.probe` and in #results.
+ */
+function probePage(target) {
+  const t = JSON.stringify(target).replace(/</g, '\\u003c');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Cross-site probe</title></head>
+<body>
+<main>
+<h1>Cross-site probe</h1>
+<p><a id="nav" href="${esc(target)}/api/reports/1?probe=nav">Open the other organization's report</a></p>
+<iframe name="sink" title="form target" style="width:1px;height:1px;border:0"></iframe>
+<form id="post" method="post" target="sink" action="${esc(target)}/api/reports/1?probe=form">
+<input type="hidden" name="x" value="1"></form>
+<pre id="results"></pre>
+</main>
+<script>
+const target = ${t};
+const probe = { done: false };
+window.probe = probe;
+const show = () => { document.getElementById('results').textContent = JSON.stringify(probe, null, 1); };
+async function run() {
+  try {
+    const r = await fetch(target + '/api/reports/1?probe=fetch', { credentials: 'include', mode: 'no-cors' });
+    probe.fetch = { type: r.type };
+  } catch (e) { probe.fetch = { error: String(e) }; }
+  probe.img = await new Promise((resolve) => {
+    const img = new Image();
+    img.onload = () => resolve('load');
+    img.onerror = () => resolve('error');
+    img.src = target + '/api/reports/1?probe=img';
+  });
+  probe.ws = await new Promise((resolve) => {
+    const out = { messages: [] };
+    let ws;
+    try { ws = new WebSocket(target.replace(/^http/, 'ws') + '/api/reports/live?probe=ws'); } catch (e) { resolve({ error: String(e) }); return; }
+    const timer = setTimeout(() => { try { ws.close(); } catch {} resolve({ ...out, timeout: true }); }, 5000);
+    ws.onopen = () => { out.open = true; ws.send('secret?'); };
+    ws.onmessage = (m) => { out.messages.push(String(m.data)); if (out.messages.length >= 2) { clearTimeout(timer); ws.close(); resolve(out); } };
+    ws.onerror = () => { out.error = true; };
+    ws.onclose = (ev) => { clearTimeout(timer); out.closeCode = ev.code; resolve(out); };
+  });
+  document.getElementById('post').submit();
+  probe.form = 'submitted';
+  probe.done = true;
+  show();
+}
+run();
+</script>
+</body>
+</html>`;
 }
 
 function json(res, status, value) {

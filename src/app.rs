@@ -5,6 +5,7 @@
 
 use crate::authz::decision::{scope_to_org, Principal, Requirement};
 use crate::authz::effective::{effective, Access};
+use crate::authz::isolation::check_session_request;
 use crate::authz::path::{normalize, NormalizedPath};
 use crate::engine::Engine;
 use crate::error::Refusal;
@@ -389,10 +390,12 @@ pub async fn authorize_and_forward<P: Ports>(
                     claims,
                     set_cookies,
                 } => {
-                    // Cookies ride along on cross-site requests (SameSite=Lax still sends them
-                    // from sibling subdomains): a state-changing request on a session must come
-                    // from this origin.
-                    if !is_safe_method(&ctx.req.method) && !same_origin(ctx) {
+                    // Cookies ride along on requests from sibling org hosts (same site, so
+                    // SameSite=Lax still sends them): resource isolation (authz::isolation).
+                    if let Err(x) =
+                        check_session_request(ctx.req, &ctx.url.origin(), &eff.cross_site_origins)
+                    {
+                        ctx.log.detail = Some(x.detail);
                         return Err((
                             Refusal::Forbidden {
                                 rule: eff.rule,
@@ -506,21 +509,6 @@ fn shared_cache_mac<P: Ports>(ports: &P, tenant: &TenantPolicy) -> Option<[u8; 3
     h.update(b"orggate/jwks-shared-cache/v1\0");
     h.update(secret.as_bytes());
     Some(h.finalize().into())
-}
-
-pub fn is_safe_method(m: &str) -> bool {
-    matches!(m, "GET" | "HEAD" | "OPTIONS")
-}
-
-/// Fetch Metadata first (`Sec-Fetch-Site: same-origin`), else `Origin` equal to ours. A request
-/// with neither is not treated as same-origin: browsers send one of them on every POST.
-pub fn same_origin(ctx: &Ctx<'_>) -> bool {
-    if let Some(site) = ctx.req.header("sec-fetch-site") {
-        return site == "same-origin";
-    }
-    ctx.req
-        .header("origin")
-        .is_some_and(|o| o == ctx.url.origin())
 }
 
 fn query_token(org: &OrgPolicy, ctx: &Ctx<'_>) -> Option<String> {

@@ -25,6 +25,9 @@ pub struct Effective {
     pub rule: String,
     pub access: Access,
     pub upstream: RuleUpstream,
+    /// Origins whose cross-site requests may ride on the session cookie ([`super::isolation`]).
+    /// When both layers match, an origin must be allowed by both (unless the org rule loosens).
+    pub cross_site_origins: Vec<String>,
 }
 
 type Hit = Option<Rc<Rule>>;
@@ -52,6 +55,7 @@ pub fn effective(
         rule: format!("{layer}:{}", r.id),
         access: Access::Deny("method_not_allowed"),
         upstream: RuleUpstream::Default,
+        cross_site_origins: Vec::new(),
     };
     let (base, own) = match (
         lookup(&tenant.base_routes, method, path),
@@ -69,22 +73,34 @@ pub fn effective(
                 Unmatched::Authenticated => Access::Require(Requirement::Authenticated),
             },
             upstream: RuleUpstream::Default,
+            cross_site_origins: Vec::new(),
         },
         (Some(b), None) => Effective {
             rule: format!("base:{}", b.id),
             access: Access::Require(b.requirement.clone()),
             upstream: b.upstream.clone(),
+            cross_site_origins: b.cross_site_origins.clone(),
         },
         (None, Some(o)) => Effective {
             rule: format!("org:{}", o.id),
             access: Access::Require(o.requirement.clone()),
             upstream: o.upstream.clone(),
+            cross_site_origins: o.cross_site_origins.clone(),
         },
         (Some(b), Some(o)) => {
             let upstream = if o.upstream == RuleUpstream::Default {
                 b.upstream.clone()
             } else {
                 o.upstream.clone()
+            };
+            let cross_site_origins = if o.loosen {
+                o.cross_site_origins.clone()
+            } else {
+                b.cross_site_origins
+                    .iter()
+                    .filter(|x| o.cross_site_origins.contains(x))
+                    .cloned()
+                    .collect()
             };
             let requirement = if o.loosen {
                 o.requirement.clone()
@@ -99,6 +115,7 @@ pub fn effective(
                 rule: format!("base:{}+org:{}", b.id, o.id),
                 access: Access::Require(requirement),
                 upstream,
+                cross_site_origins,
             }
         }
     }

@@ -79,8 +79,13 @@ struct Sess {
     exp: u64,
 }
 
+/// Names that can never be public sites: loopback, and the RFC 6761 special-use `localhost` and
+/// `test` domains (`*.app.test` gives same-site sibling org hosts in local tests).
 fn is_dev_host(host: &str) -> bool {
-    host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1"
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "127.0.0.1"
+        || host.ends_with(".test")
 }
 
 /// Cookies are `Secure` and `__Host-` prefixed, except plain-http localhost in development.

@@ -128,6 +128,10 @@ pub struct RawRule {
     /// `assets` (the org's static site) or an origin URL; default: the org's/tenant's origin.
     #[serde(default)]
     pub upstream: Option<String>,
+    /// Origins (`https://app.example.com`) whose cross-site requests may ride on the session
+    /// cookie for this route (with CORS at the origin): the resource-isolation opt-out.
+    #[serde(default)]
+    pub cross_site_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -348,6 +348,9 @@ pub struct Rule {
     pub requirement: Requirement,
     pub loosen: bool,
     pub upstream: RuleUpstream,
+    /// Origins allowed to send cross-site requests on a session cookie (see
+    /// [`crate::authz::isolation`]); empty: none.
+    pub cross_site_origins: Vec<String>,
 }
 
 fn parse_rules(
@@ -400,12 +403,20 @@ fn parse_rules(
                 RuleUpstream::Origin(url.trim_end_matches('/').to_string())
             }
         };
+        let mut cross_site_origins = Vec::new();
+        for (j, o) in r.cross_site_origins.iter().enumerate() {
+            let at = format!("{p}.cross_site_origins[{j}]");
+            cross_site_origins.push(crate::authz::isolation::parse_origin(o).ok_or_else(|| {
+                ConfigError::new(at, "an origin: scheme://host[:port], no path, no wildcard")
+            })?);
+        }
         let rule = Rc::new(Rule {
             id: r.id.clone(),
             pattern: r.path.clone(),
             requirement: Requirement::parse(&format!("{p}.require"), &r.require)?,
             loosen: r.loosen,
             upstream,
+            cross_site_origins,
         });
         builder
             .insert(methods, pattern, rule)

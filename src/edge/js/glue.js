@@ -27,7 +27,11 @@ export async function forward(target, url, method, headerBlobText, incoming, res
   if (method !== 'GET' && method !== 'HEAD') init.body = incoming.body;
   const res = target ? await target.fetch(url, init) : await fetch(url, init);
   if (responseHeaderBlob.length === 0) return res;
-  const out = new Response(res.body, res);
+  // A WebSocket handshake the origin accepted: the 101 must carry the socket on to the client
+  // (a Response built from res.body would drop it).
+  const out = res.webSocket
+    ? new Response(null, { status: 101, webSocket: res.webSocket, headers: res.headers })
+    : new Response(res.body, res);
   const parts = responseHeaderBlob.split('\0');
   for (let i = 0; i + 1 < parts.length; i += 2) {
     if (parts[i] === 'set-cookie') out.headers.append(parts[i], parts[i + 1]);

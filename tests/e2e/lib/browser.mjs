@@ -7,12 +7,13 @@ const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const ARTIFACTS = 'test-artifacts';
 
-export async function launch() {
+/** `extraArgs`: more Chromium switches (e.g. a host-resolver rule for test-only names). */
+export async function launch({ extraArgs = [] } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extraArgs],
     timeout: 30_000,
   });
 }

@@ -100,7 +100,7 @@ export async function discover(issuer) {
  */
 export async function authorizeViaOp({
   issuer, clientId = 'orggate', redirectUri, user, password, organization, scope = 'openid profile email offline_access',
-  extraParams = {}, jar = new CookieJar(), maxSteps = 12,
+  extraParams = {}, jar = new CookieJar(), maxSteps = 12, startUrl,
 }) {
   const meta = await discover(issuer);
   const pkce = pkcePair();
@@ -115,7 +115,8 @@ export async function authorizeViaOp({
   };
   for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null) auth.searchParams.set(k, String(v));
 
-  let res = await go(auth.href, { jar });
+  // startUrl: an authorization URL someone else built (orggate's /_orggate/start redirect).
+  let res = await go(startUrl ?? auth.href, { jar });
   let submitted = false;
   for (let step = 0; step < maxSteps; step += 1) {
     if (res.status >= 300 && res.status < 400 && res.location) {
