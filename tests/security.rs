@@ -332,3 +332,259 @@ fn query_token_is_not_forwarded() {
     let f = forwarded(&h);
     assert!(f.url.ends_with("/api/reports/1?year=2024&q=x"), "{}", f.url);
 }
+
+/// SiblingHostRidesOnSession (issue 14): a page on globex's host makes the browser send acme's
+/// `SameSite=Lax` session cookie to acme's API. Fetch Metadata says `same-site`; every kind of
+/// subresource request is refused with 403 `cross_site_request` (branded HTML for a browser
+/// asking for it), and the origin never sees the request.
+#[test]
+fn sibling_host_subresource_requests_on_a_session_are_refused() {
+    let ports = stack();
+    let engine = Engine::new();
+    let cookie = session_cookie(&demo_token(json!({})));
+    let url = "http://acme.localhost:8787/api/reports/1";
+    for (what, extra) in [
+        (
+            "fetch credentials no-cors",
+            vec![("sec-fetch-mode", "no-cors"), ("sec-fetch-dest", "empty")],
+        ),
+        (
+            "fetch credentials cors",
+            vec![
+                ("sec-fetch-mode", "cors"),
+                ("sec-fetch-dest", "empty"),
+                ("origin", "http://globex.localhost:8787"),
+            ],
+        ),
+        (
+            "img",
+            vec![("sec-fetch-mode", "no-cors"), ("sec-fetch-dest", "image")],
+        ),
+        (
+            "iframe object",
+            vec![("sec-fetch-mode", "navigate"), ("sec-fetch-dest", "object")],
+        ),
+    ] {
+        let mut h = vec![("cookie", cookie.as_str()), ("sec-fetch-site", "same-site")];
+        h.extend(extra.iter().copied());
+        let out = send(&ports, &engine, "GET", url, &h);
+        let r = responded(&out);
+        assert_eq!(r.status, 403, "{what}");
+        // JSON for subresources; a navigation into <object> asks for HTML and gets the page.
+        assert!(
+            String::from_utf8_lossy(&r.body).contains("cross_site_request"),
+            "{what}"
+        );
+        assert_eq!(out.log.org.as_deref(), Some("org_acme"));
+    }
+    // A browser navigating (HTML wanted) to a refused subresource gets the branded page.
+    let out = send(
+        &ports,
+        &engine,
+        "GET",
+        url,
+        &[
+            ("cookie", cookie.as_str()),
+            ("accept", "text/html"),
+            ("sec-fetch-site", "same-site"),
+            ("sec-fetch-mode", "no-cors"),
+            ("sec-fetch-dest", "iframe"),
+        ],
+    );
+    let r = responded(&out);
+    assert_eq!(r.status, 403);
+    assert!(one_header(&r.headers, "content-type").starts_with("text/html"));
+    let html = String::from_utf8_lossy(&r.body);
+    assert!(html.contains("Acme Corporation"), "branded: {html}");
+}
+
+/// TopLevelLinkFromSibling: a plain link from globex's page to acme is a top-level GET
+/// navigation and must keep working; the user arrives signed in.
+#[test]
+fn top_level_navigation_from_a_sibling_host_is_allowed() {
+    let ports = stack();
+    let engine = Engine::new();
+    let cookie = session_cookie(&demo_token(json!({})));
+    let out = send(
+        &ports,
+        &engine,
+        "GET",
+        "http://acme.localhost:8787/api/reports/1",
+        &[
+            ("cookie", cookie.as_str()),
+            ("sec-fetch-site", "same-site"),
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-dest", "document"),
+        ],
+    );
+    let f = forwarded(&out);
+    assert_eq!(one_header(&f.headers, "x-orggate-subject"), "auth0|alice");
+}
+
+/// CrossSiteWebSocketHijacking: a handshake carrying acme's cookie from globex's page (Chromium
+/// sends no Fetch Metadata on handshakes, only `Origin`) is refused; the same handshake from
+/// acme's own origin is forwarded with the upgrade intact and the identity headers added; a
+/// handshake with a bearer token (no ambient credential) is not subject to the check.
+#[test]
+fn websocket_handshake_from_another_org_origin_is_refused() {
+    let ports = stack();
+    let engine = Engine::new();
+    let token = demo_token(json!({}));
+    let cookie = session_cookie(&token);
+    let url = "http://acme.localhost:8787/api/reports/live";
+    let ws = |origin: &'static str| {
+        vec![
+            ("upgrade", "websocket"),
+            ("connection", "Upgrade"),
+            ("sec-websocket-version", "13"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("origin", origin),
+        ]
+    };
+    let mut h = ws("http://globex.localhost:8787");
+    h.push(("cookie", cookie.as_str()));
+    let out = send(&ports, &engine, "GET", url, &h);
+    let r = responded(&out);
+    assert_eq!(r.status, 403);
+    assert_eq!(body(r)["reason"], "cross_site_request");
+
+    let mut h = ws("http://acme.localhost:8787");
+    h.push(("cookie", cookie.as_str()));
+    let out = send(&ports, &engine, "GET", url, &h);
+    let f = forwarded(&out);
+    assert_eq!(one_header(&f.headers, "upgrade"), "websocket");
+    assert_eq!(
+        one_header(&f.headers, "sec-websocket-key"),
+        "dGhlIHNhbXBsZSBub25jZQ=="
+    );
+    assert_eq!(one_header(&f.headers, "x-orggate-subject"), "auth0|alice");
+    assert_eq!(header_values(&f.headers, "x-orggate-assertion").len(), 1);
+
+    let auth = bearer(&token);
+    let mut h = ws("http://globex.localhost:8787");
+    h.push(("authorization", auth.as_str()));
+    let out = send(&ports, &engine, "GET", url, &h);
+    forwarded(&out);
+
+    // No credential at all: 401, never forwarded.
+    let out = send(
+        &ports,
+        &engine,
+        "GET",
+        url,
+        &ws("http://acme.localhost:8787"),
+    );
+    assert_eq!(responded(&out).status, 401);
+}
+
+/// CrossSiteOptOutTooWide: a route's `cross_site_origins` admits exactly the origins it names
+/// (for CORS use), never an `<img>` (no Origin) or another sibling.
+#[test]
+fn cross_site_origins_opt_out_admits_only_listed_origins() {
+    let ports = stack();
+    let mut org: Value =
+        serde_json::from_str(&std::fs::read_to_string("dev/kv/org_acme.json").unwrap()).unwrap();
+    org["routes"][0]["cross_site_origins"] = json!(["http://portal.localhost:8787"]);
+    ports.store.put("org:org_acme", &org.to_string());
+    let engine = Engine::new();
+    let cookie = session_cookie(&demo_token(json!({})));
+    let url = "http://acme.localhost:8787/api/reports/1";
+    let send_from = |origin: Option<&'static str>| {
+        let mut h = vec![
+            ("cookie", cookie.as_str()),
+            ("sec-fetch-site", "same-site"),
+            ("sec-fetch-mode", "cors"),
+        ];
+        if let Some(o) = origin {
+            h.push(("origin", o));
+        }
+        send(&ports, &engine, "GET", url, &h)
+    };
+    forwarded(&send_from(Some("http://portal.localhost:8787")));
+    assert_eq!(
+        responded(&send_from(Some("http://globex.localhost:8787"))).status,
+        403
+    );
+    assert_eq!(responded(&send_from(None)).status, 403);
+    // Bad config is refused at load with the field's path.
+    let mut bad = org.clone();
+    bad["routes"][0]["cross_site_origins"] = json!(["https://*.example.com"]);
+    let err = orggate::org::policy::OrgPolicy::parse(&bad.to_string()).unwrap_err();
+    assert_eq!(err.path, "$.routes[0].cross_site_origins[0]");
+}
+
+/// StringPermissionsCoerced (issue 10 §5): a token whose `permissions` is the string
+/// `"read:reports admin"` used to be split on spaces and reach `/admin/*` with `admin`. Claims:
+/// `{"org_id":"org_acme","permissions":"read:reports admin",...}`. It is refused whole: 401
+/// `invalid_claim`, on every route, before any rule is consulted.
+#[test]
+fn string_permissions_claim_is_refused_not_split() {
+    let ports = stack();
+    let engine = Engine::new();
+    let token = demo_token(json!({"permissions": "read:reports admin"}));
+    for path in ["/admin/users", "/api/reports/1"] {
+        let h = send(
+            &ports,
+            &engine,
+            "GET",
+            &format!("http://acme.localhost:8787{path}"),
+            &[("authorization", &bearer(&token))],
+        );
+        let r = responded(&h);
+        assert_eq!(r.status, 401, "{path}");
+        assert_eq!(body(r)["reason"], "invalid_claim");
+        assert!(one_header(&r.headers, "www-authenticate").contains("invalid_token"));
+    }
+}
+
+/// NumericOrgIdBecomesPersonal: `org_id: 123` is not "no org claim"; on an org that allows
+/// personal accounts it must not pass as a personal account either.
+#[test]
+fn non_string_org_id_is_refused_not_treated_as_absent() {
+    let ports = stack();
+    let mut org: Value =
+        serde_json::from_str(&std::fs::read_to_string("dev/kv/org_acme.json").unwrap()).unwrap();
+    org["allow_personal_accounts"] = json!(true);
+    ports.store.put("org:org_acme", &org.to_string());
+    let engine = Engine::new();
+    let token = demo_token(json!({"org_id": 123, "org_name": null}));
+    let h = send(
+        &ports,
+        &engine,
+        "GET",
+        "http://acme.localhost:8787/api/me",
+        &[("authorization", &bearer(&token))],
+    );
+    let r = responded(&h);
+    assert_eq!(r.status, 401);
+    assert_eq!(body(r)["reason"], "invalid_claim");
+}
+
+/// BoundTokenAsBearer (RFC 9449 §7.1, RFC 8705 §3): an access token bound to a DPoP key
+/// (`cnf.jkt`) or a client certificate (`cnf.x5t#S256`), stolen and replayed as a plain Bearer
+/// token, is refused: 401 `sender_constrained_token`, and it is not remembered as verified.
+#[test]
+fn sender_constrained_token_presented_as_bearer_is_refused() {
+    let ports = stack();
+    let engine = Engine::new();
+    for cnf in [
+        json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+        json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}),
+        json!({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}),
+    ] {
+        let token = demo_token(json!({ "cnf": cnf }));
+        for _ in 0..2 {
+            let h = send(
+                &ports,
+                &engine,
+                "GET",
+                "http://acme.localhost:8787/api/reports/1",
+                &[("authorization", &bearer(&token))],
+            );
+            let r = responded(&h);
+            assert_eq!(r.status, 401, "{cnf}");
+            assert_eq!(body(r)["reason"], "sender_constrained_token");
+            assert_eq!(engine.verified_len(), 0, "bound tokens are not cached");
+        }
+    }
+}

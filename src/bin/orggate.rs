@@ -167,11 +167,18 @@ mod cli {
             .issuer(iss)
             .ok_or_else(|| format!("claims iss {iss:?} is not a configured issuer"))?;
         // explain evaluates claims as given: signature and time checks are out of scope here.
+        let identity = match identity(&claims, &issuer.preset, issuer.multi_org_claim()) {
+            Ok(i) => i,
+            Err(e) => {
+                println!("decision: refuse 401 (invalid_claim: {e})");
+                return Ok(1);
+            }
+        };
         let vc = Rc::new(VerifiedClaims {
             issuer: issuer.issuer.clone(),
             alg: issuer.algorithms[0],
             exp: u64::MAX,
-            identity: identity(&claims, &issuer.preset, issuer.multi_org_claim()),
+            identity,
             claims: Rc::new(claims.clone()),
             key_thumbprint: None,
         });

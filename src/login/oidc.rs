@@ -223,7 +223,7 @@ pub async fn validate_id_token<P: Ports>(
         return Err(TokenError::UnknownIssuer);
     }
     // (3) aud contains our client_id; (4)/(5) azp, when present or when aud has several values.
-    let auds = audiences(c);
+    let auds = audiences(c).map_err(|_| TokenError::BadClaim { name: "aud" })?;
     if !auds.contains(&client.client_id.as_str()) {
         return Err(TokenError::WrongAudience);
     }

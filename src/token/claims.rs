@@ -3,15 +3,23 @@
 //!
 //! | preset | org id | org name | permissions | roles |
 //! |---|---|---|---|---|
-//! | `auth0` | `org_id` | `org_name` | `permissions` | (configurable claim) |
-//! | `clerk` (session token v2) | `o.id` | `o.slg` | `o.per` (comma-separated) | `o.rol` |
+//! | `auth0` | `org_id` | `org_name` | `permissions` (array) | (configurable claim, array) |
+//! | `clerk` (session token v2) | `o.id` | `o.slg` | `org:{feature}:{perm}` from `fea`, `o.per`, `o.fpm` | `org:{o.rol}` |
 //! | `keycloak` (26) | `organization` map `{alias: {id}}` | its alias | none | `realm_access.roles` |
-//! | `workos` | `org_id` | none | `permissions` | `role`, `roles` |
-//! | `logto` | `aud` = `urn:logto:organization:{id}` | none | `scope` | none |
+//! | `workos` | `org_id` | none | `permissions` (array) | `role`, `roles` |
+//! | `logto` | `organization_id`, or `aud` = `urn:logto:organization:{id}` | none | `scope` | none |
 //! | `stytch` | `https://stytch.com/organization`.`organization_id` | `.slug` | none | `https://stytch.com/session`.`roles` |
 //!
-//! Scopes always come from `scope` (RFC 8693 §4.2, space-separated) or `scp`. Subject is `sub`;
-//! client id is `client_id` (RFC 9068 §2.2) or `azp`.
+//! Scopes always come from `scope` (RFC 8693 §4.2: one space-separated string) or `scp` (an array,
+//! Okta; or a space-separated string, Entra ID). Subject is `sub`; client id is `client_id`
+//! (RFC 9068 §2.2) or `azp`.
+//!
+//! **Claims are never coerced.** A claim of the wrong JSON type is refused ([`ClaimError`], 401
+//! `invalid_claim`), never reinterpreted: `"permissions": "read admin"` is not two permissions, an
+//! `org_id` of `123` is not "no org" (which could fall through to personal-account or M2M rules),
+//! and an array holding a non-string is refused whole. A string is split only where the issuer's
+//! own format defines a string list: OAuth's `scope`, and Clerk's comma-separated `fea`, `o.per`
+//! and `o.fpm`.
 
 use serde_json::{Map, Value};
 
@@ -49,6 +57,30 @@ pub struct Identity {
     pub email: Option<String>,
 }
 
+/// A claim present with a JSON type its issuer's format does not give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimError {
+    /// Dotted path of the claim, e.g. `permissions` or `o.fpm`.
+    pub claim: String,
+    /// What the format requires there.
+    pub expected: &'static str,
+}
+
+impl ClaimError {
+    fn new(claim: impl Into<String>, expected: &'static str) -> Self {
+        Self {
+            claim: claim.into(),
+            expected,
+        }
+    }
+}
+
+impl std::fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "claim {} must be {}", self.claim, self.expected)
+    }
+}
+
 /// A path into the claims: `["https://stytch.com/organization", "organization_id"]`. Config may
 /// write it as a JSON array (keys may contain `/`, `:` or `.`) or as a dotted string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,17 +91,37 @@ impl ClaimPath {
         ClaimPath(s.split('.').map(str::to_string).collect())
     }
 
-    pub fn lookup<'a>(&self, claims: &'a Map<String, Value>) -> Option<&'a Value> {
-        let (first, rest) = self.0.split_first()?;
-        let mut v = claims.get(first)?;
-        for k in rest {
-            v = v.as_object()?.get(k)?;
+    pub fn name(&self) -> String {
+        self.0.join(".")
+    }
+
+    /// The value at this path; `Err` when a step on the way is present but not an object.
+    pub fn lookup<'a>(
+        &self,
+        claims: &'a Map<String, Value>,
+    ) -> Result<Option<&'a Value>, ClaimError> {
+        let Some((first, rest)) = self.0.split_first() else {
+            return Ok(None);
+        };
+        let mut v = match claims.get(first) {
+            Some(v) => v,
+            None => return Ok(None),
+        };
+        for (i, k) in rest.iter().enumerate() {
+            let Value::Object(o) = v else {
+                return Err(ClaimError::new(self.0[..=i].join("."), "an object"));
+            };
+            v = match o.get(k) {
+                Some(v) => v,
+                None => return Ok(None),
+            };
         }
-        Some(v)
+        Ok(Some(v))
     }
 }
 
-/// Explicit claim locations for IdPs without a preset.
+/// Explicit claim locations for IdPs without a preset. Every location holds what the Auth0
+/// shape holds there: a string for ids and names, an array of strings for lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GenericMap {
     pub org_id: Option<ClaimPath>,
@@ -93,140 +145,260 @@ pub enum Preset {
 
 const LOGTO_ORG_AUD_PREFIX: &str = "urn:logto:organization:";
 
-fn str_at(claims: &Map<String, Value>, path: &[&str]) -> Option<String> {
-    let (first, rest) = path.split_first()?;
-    let mut v = claims.get(*first)?;
-    for k in rest {
-        v = v.as_object()?.get(*k)?;
-    }
-    v.as_str().map(str::to_string)
+fn path(p: &[&str]) -> ClaimPath {
+    ClaimPath(p.iter().map(|s| s.to_string()).collect())
 }
 
-/// Permissions or roles as an array of strings, or one string split on spaces and commas.
-pub fn string_list(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        Some(Value::String(s)) => s
-            .split(|c: char| c == ',' || c.is_ascii_whitespace())
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
+/// A string claim: absent is `None`, any other type is refused.
+fn string_at(claims: &Map<String, Value>, p: &ClaimPath) -> Result<Option<String>, ClaimError> {
+    match p.lookup(claims)? {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ClaimError::new(p.name(), "a string")),
     }
 }
 
-/// Maps verified claims to an [`Identity`] with `preset`. `multi_org` names a claim listing all the
-/// caller's organizations (see the README's trade-off note before enabling it).
+fn str_claim(claims: &Map<String, Value>, p: &[&str]) -> Result<Option<String>, ClaimError> {
+    string_at(claims, &path(p))
+}
+
+/// An array of strings: absent is empty, anything else (a string, a number, an array holding a
+/// non-string) is refused.
+fn string_array_at(claims: &Map<String, Value>, p: &ClaimPath) -> Result<Vec<String>, ClaimError> {
+    match p.lookup(claims)? {
+        None => Ok(Vec::new()),
+        Some(v) => string_array(v).ok_or_else(|| ClaimError::new(p.name(), "an array of strings")),
+    }
+}
+
+fn string_array(v: &Value) -> Option<Vec<String>> {
+    let Value::Array(items) = v else { return None };
+    items
+        .iter()
+        .map(|i| i.as_str().map(str::to_string))
+        .collect()
+}
+
+fn array_claim(claims: &Map<String, Value>, p: &[&str]) -> Result<Vec<String>, ClaimError> {
+    string_array_at(claims, &path(p))
+}
+
+/// A list the issuer's format writes as one string with a separator (OAuth `scope`, Clerk).
+fn split_string_claim(
+    claims: &Map<String, Value>,
+    p: &[&str],
+    sep: char,
+    expected: &'static str,
+) -> Result<Vec<String>, ClaimError> {
+    Ok(
+        match str_claim(claims, p).map_err(|e| ClaimError { expected, ..e })? {
+            None => Vec::new(),
+            Some(s) => s
+                .split(sep)
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect(),
+        },
+    )
+}
+
+/// RFC 8693 §4.2 `scope` (a space-separated string), else `scp` (an array, or a space-separated
+/// string as Entra ID writes it).
+fn scopes(claims: &Map<String, Value>) -> Result<Vec<String>, ClaimError> {
+    if claims.contains_key("scope") {
+        return split_string_claim(claims, &["scope"], ' ', "a space-separated string");
+    }
+    match claims.get("scp") {
+        None => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(s
+            .split(' ')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()),
+        Some(v) => string_array(v).ok_or_else(|| {
+            ClaimError::new("scp", "an array of strings or a space-separated string")
+        }),
+    }
+}
+
+/// Clerk session token v2: org permissions are `org:{feature}:{permission}`. `fea` lists the
+/// features (`o:reports,u:beta`; `o:` marks org features, in order); `o.per` the bare permission
+/// names; `o.fpm` one bitmask per org feature, whose binary digits, most significant first and
+/// padded to the number of permissions, say which permission applies to that feature.
+fn clerk_permissions(claims: &Map<String, Value>) -> Result<Vec<String>, ClaimError> {
+    let features: Vec<String> =
+        split_string_claim(claims, &["fea"], ',', "a comma-separated string")?
+            .into_iter()
+            .filter_map(|f| f.strip_prefix("o:").map(str::to_string))
+            .collect();
+    let perms = split_string_claim(claims, &["o", "per"], ',', "a comma-separated string")?;
+    let masks = split_string_claim(claims, &["o", "fpm"], ',', "a comma-separated string")?;
+    let mut out = Vec::new();
+    for (i, feature) in features.iter().enumerate() {
+        let Some(mask) = masks.get(i) else { break };
+        let mask: u64 = mask
+            .parse()
+            .map_err(|_| ClaimError::new("o.fpm", "comma-separated decimal bitmasks"))?;
+        if perms.len() < 64 && mask >> perms.len() != 0 {
+            // More bits than permissions: the mask does not describe this `per` list.
+            return Err(ClaimError::new("o.fpm", "bitmasks no wider than o.per"));
+        }
+        for (j, perm) in perms.iter().enumerate() {
+            let bit = perms.len() - 1 - j;
+            if bit < 64 && mask >> bit & 1 == 1 {
+                out.push(format!("org:{feature}:{perm}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Maps verified claims to an [`Identity`] with `preset`. `multi_org` names a claim listing all
+/// the caller's organizations (see the README's trade-off note before enabling it).
 pub fn identity(
     claims: &Map<String, Value>,
     preset: &Preset,
     multi_org: Option<&ClaimPath>,
-) -> Identity {
+) -> Result<Identity, ClaimError> {
     let mut id = Identity {
-        subject: str_at(claims, &["sub"]),
-        client_id: str_at(claims, &["client_id"]).or_else(|| str_at(claims, &["azp"])),
-        scopes: string_list(claims.get("scope").or_else(|| claims.get("scp"))),
-        email: str_at(claims, &["email"]),
+        subject: str_claim(claims, &["sub"])?,
+        client_id: match str_claim(claims, &["client_id"])? {
+            Some(c) => Some(c),
+            None => str_claim(claims, &["azp"])?,
+        },
+        scopes: scopes(claims)?,
+        email: str_claim(claims, &["email"])?,
         ..Identity::default()
     };
     match preset {
         Preset::Auth0 { roles } => {
-            id.org_id = str_at(claims, &["org_id"]);
-            id.org_name = str_at(claims, &["org_name"]);
-            id.permissions = string_list(claims.get("permissions"));
+            id.org_id = str_claim(claims, &["org_id"])?;
+            id.org_name = str_claim(claims, &["org_name"])?;
+            id.permissions = array_claim(claims, &["permissions"])?;
             if let Some(p) = roles {
-                id.roles = string_list(p.lookup(claims));
+                id.roles = string_array_at(claims, p)?;
             }
         }
         Preset::Clerk => {
-            id.org_id = str_at(claims, &["o", "id"]);
-            id.org_name = str_at(claims, &["o", "slg"]);
-            id.permissions = string_list(claims.get("o").and_then(|o| o.get("per")));
-            id.roles = str_at(claims, &["o", "rol"]).into_iter().collect();
+            // Session token v2 only (v1 was deprecated in April 2025).
+            if let Some(o) = claims.get("o") {
+                if !o.is_object() {
+                    return Err(ClaimError::new("o", "an object"));
+                }
+            }
+            id.org_id = str_claim(claims, &["o", "id"])?;
+            id.org_name = str_claim(claims, &["o", "slg"])?;
+            id.permissions = clerk_permissions(claims)?;
+            // v2 writes the role key without Clerk's `org:` prefix; rules use Clerk's keys.
+            id.roles = str_claim(claims, &["o", "rol"])?
+                .map(|r| {
+                    if r.starts_with("org:") {
+                        r
+                    } else {
+                        format!("org:{r}")
+                    }
+                })
+                .into_iter()
+                .collect();
         }
         Preset::Keycloak => {
             match claims.get("organization") {
+                None => {}
                 // 26: a map of alias -> attributes (when ids/attributes are mapped)
                 Some(Value::Object(orgs)) => {
                     id.member_of = orgs.keys().cloned().collect();
                     if orgs.len() == 1 {
                         if let Some((alias, attrs)) = orgs.iter().next() {
                             id.org_name = Some(alias.clone());
-                            id.org_id = attrs.get("id").and_then(Value::as_str).map(str::to_string);
+                            id.org_id = match attrs.get("id") {
+                                None => None,
+                                Some(Value::String(s)) => Some(s.clone()),
+                                Some(_) => {
+                                    return Err(ClaimError::new(
+                                        format!("organization.{alias}.id"),
+                                        "a string",
+                                    ))
+                                }
+                            };
                         }
                     }
                 }
                 // a plain list of aliases
-                Some(Value::Array(aliases)) => {
-                    id.member_of = aliases
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect();
+                Some(v @ Value::Array(_)) => {
+                    id.member_of = string_array(v).ok_or_else(|| {
+                        ClaimError::new("organization", "an array of strings or an object")
+                    })?;
                     if let [only] = id.member_of.as_slice() {
                         id.org_name = Some(only.clone());
                     }
                 }
-                _ => {}
+                Some(_) => {
+                    return Err(ClaimError::new(
+                        "organization",
+                        "an array of strings or an object",
+                    ))
+                }
             }
-            id.roles = string_list(claims.get("realm_access").and_then(|r| r.get("roles")));
+            id.roles = array_claim(claims, &["realm_access", "roles"])?;
         }
         Preset::WorkOs => {
-            id.org_id = str_at(claims, &["org_id"]);
-            id.permissions = string_list(claims.get("permissions"));
-            id.roles = string_list(claims.get("roles"));
-            if let Some(r) = str_at(claims, &["role"]) {
+            id.org_id = str_claim(claims, &["org_id"])?;
+            id.permissions = array_claim(claims, &["permissions"])?;
+            id.roles = array_claim(claims, &["roles"])?;
+            if let Some(r) = str_claim(claims, &["role"])? {
                 if !id.roles.contains(&r) {
                     id.roles.push(r);
                 }
             }
         }
         Preset::Logto => {
-            let auds = audiences(claims);
-            id.org_id = auds
-                .iter()
-                .find_map(|a| a.strip_prefix(LOGTO_ORG_AUD_PREFIX))
-                .map(str::to_string);
+            // An organization-level API-resource token names its org in `organization_id`
+            // (`aud` is the API); an organization token carries it in `aud` itself.
+            id.org_id = match str_claim(claims, &["organization_id"])? {
+                Some(o) => Some(o),
+                None => audiences(claims)?
+                    .iter()
+                    .find_map(|a| a.strip_prefix(LOGTO_ORG_AUD_PREFIX))
+                    .map(str::to_string),
+            };
             id.permissions = id.scopes.clone();
         }
         Preset::Stytch => {
-            id.org_id = str_at(
+            id.org_id = str_claim(
                 claims,
                 &["https://stytch.com/organization", "organization_id"],
-            );
-            id.org_name = str_at(claims, &["https://stytch.com/organization", "slug"]);
-            id.roles = string_list(
-                claims
-                    .get("https://stytch.com/session")
-                    .and_then(|s| s.get("roles")),
-            );
+            )?;
+            id.org_name = str_claim(claims, &["https://stytch.com/organization", "slug"])?;
+            id.roles = array_claim(claims, &["https://stytch.com/session", "roles"])?;
         }
         Preset::Generic(map) => {
-            let get = |p: &Option<ClaimPath>| p.as_ref().and_then(|p| p.lookup(claims));
-            id.org_id = get(&map.org_id).and_then(Value::as_str).map(str::to_string);
-            id.org_name = get(&map.org_name)
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            id.permissions = string_list(get(&map.permissions));
-            id.roles = string_list(get(&map.roles));
-            if let Some(s) = get(&map.subject).and_then(Value::as_str) {
-                id.subject = Some(s.to_string());
+            let s = |p: &Option<ClaimPath>| match p {
+                Some(p) => string_at(claims, p),
+                None => Ok(None),
+            };
+            let a = |p: &Option<ClaimPath>| match p {
+                Some(p) => string_array_at(claims, p),
+                None => Ok(Vec::new()),
+            };
+            id.org_id = s(&map.org_id)?;
+            id.org_name = s(&map.org_name)?;
+            id.permissions = a(&map.permissions)?;
+            id.roles = a(&map.roles)?;
+            if let Some(sub) = s(&map.subject)? {
+                id.subject = Some(sub);
             }
-            if let Some(c) = get(&map.client_id).and_then(Value::as_str) {
-                id.client_id = Some(c.to_string());
+            if let Some(c) = s(&map.client_id)? {
+                id.client_id = Some(c);
             }
         }
     }
     if let Some(path) = multi_org {
-        id.member_of = string_list(path.lookup(claims));
+        id.member_of = string_array_at(claims, path)?;
     }
     // Auth0 marks client-credentials tokens with gty; other IdPs: a token whose subject is its
     // own client (or that has no subject) was issued to a machine.
-    let gty_client = claims.get("gty").and_then(Value::as_str) == Some("client-credentials");
+    let gty_client = str_claim(claims, &["gty"])?.as_deref() == Some("client-credentials");
     let sub_is_client = match (&id.subject, &id.client_id) {
         (Some(s), Some(c)) => s == c || *s == format!("{c}@clients"),
         (None, Some(_)) => true,
@@ -237,15 +409,20 @@ pub fn identity(
     } else {
         CallerKind::User
     });
-    id
+    Ok(id)
 }
 
-/// `aud` as a list (RFC 7519 §4.1.3: a string or an array of strings).
-pub fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
+/// `aud` as a list (RFC 7519 §4.1.3: a string or an array of strings; anything else is refused).
+pub fn audiences(claims: &Map<String, Value>) -> Result<Vec<&str>, ClaimError> {
     match claims.get("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+        None => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.as_str()]),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| ClaimError::new("aud", "a string or an array of strings")),
+        Some(_) => Err(ClaimError::new("aud", "a string or an array of strings")),
     }
 }
 
@@ -272,7 +449,8 @@ mod tests {
                 roles: Some(ClaimPath(vec!["https://acme/roles".into()])),
             },
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(id.org_id.as_deref(), Some("org_9ybsU1dN2dKfDkBi"));
         assert_eq!(id.org_name.as_deref(), Some("acme"));
         assert_eq!(id.permissions, vec!["read:reports", "write:reports"]);
@@ -285,26 +463,191 @@ mod tests {
     #[test]
     fn auth0_client_credentials_token() {
         let c = map(
-            json!({"sub":"m2m@clients","azp":"m2m","gty":"client-credentials","org_id":"org_x","permissions":"read:a write:b"}),
+            json!({"sub":"m2m@clients","azp":"m2m","gty":"client-credentials","org_id":"org_x","permissions":["read:a","write:b"]}),
         );
-        let id = identity(&c, &Preset::Auth0 { roles: None }, None);
+        let id = identity(&c, &Preset::Auth0 { roles: None }, None).unwrap();
         assert_eq!(id.caller, Some(CallerKind::Client));
         assert_eq!(id.permissions, vec!["read:a", "write:b"]);
     }
 
-    /// Clerk session token v2: `o` object, `per` comma-separated.
+    /// Clerk session token v2 as Clerk documents it: `o` object; `per` bare names; one `fpm`
+    /// bitmask per org feature in `fea`; `rol` without the `org:` prefix.
     #[test]
     fn clerk_v2_token() {
         let c = map(
             json!({"sub":"user_2abc","azp":"https://app.example.com","v":2,"fea":"o:reports",
             "o":{"id":"org_2xyz","rol":"admin","slg":"acme","per":"read,manage","fpm":"3"}}),
         );
-        let id = identity(&c, &Preset::Clerk, None);
+        let id = identity(&c, &Preset::Clerk, None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("org_2xyz"));
         assert_eq!(id.org_name.as_deref(), Some("acme"));
-        assert_eq!(id.roles, vec!["admin"]);
-        assert_eq!(id.permissions, vec!["read", "manage"]);
+        assert_eq!(id.roles, vec!["org:admin"]);
+        assert_eq!(
+            id.permissions,
+            vec!["org:reports:read", "org:reports:manage"]
+        );
         assert_eq!(id.caller, Some(CallerKind::User));
+    }
+
+    /// ClerkPermissionLeaksAcrossFeatures: `read` granted on `reports` only (fpm "2" = binary 10)
+    /// must not become `read` on `billing` (fpm "1" = binary 01: manage only); user features
+    /// (`u:`) carry no org permissions.
+    #[test]
+    fn clerk_permissions_are_per_feature() {
+        let c = map(
+            json!({"sub":"user_1","v":2,"fea":"o:reports,u:beta,o:billing",
+            "o":{"id":"org_1","rol":"member","slg":"acme","per":"read,manage","fpm":"2,1"}}),
+        );
+        let id = identity(&c, &Preset::Clerk, None).unwrap();
+        assert_eq!(
+            id.permissions,
+            vec!["org:reports:read", "org:billing:manage"]
+        );
+        assert!(!id.permissions.contains(&"org:billing:read".to_string()));
+        // A bitmask wider than `per` does not describe it: refused, not guessed.
+        let c = map(json!({"sub":"u","v":2,"fea":"o:reports",
+            "o":{"id":"org_1","per":"read","fpm":"6"}}));
+        assert_eq!(
+            identity(&c, &Preset::Clerk, None).unwrap_err().claim,
+            "o.fpm"
+        );
+    }
+
+    /// StringPermissionsCoerced (issue 10 §5): `"permissions": "read:items admin"` used to be
+    /// split on spaces and grant `admin`. Every wrong type is refused with the claim's name.
+    #[test]
+    fn wrong_claim_types_are_refused_never_coerced() {
+        let auth0 = Preset::Auth0 {
+            roles: Some(ClaimPath::dotted("roles")),
+        };
+        for (claims, claim) in [
+            (
+                json!({"sub":"u","org_id":"org_a","permissions":"read:items admin"}),
+                "permissions",
+            ),
+            (
+                json!({"sub":"u","org_id":"org_a","permissions":["read", 7]}),
+                "permissions",
+            ),
+            (
+                json!({"sub":"u","org_id":"org_a","permissions":{"admin":true}}),
+                "permissions",
+            ),
+            (json!({"sub":"u","org_id":123}), "org_id"),
+            (json!({"sub":"u","org_id":null}), "org_id"),
+            (json!({"sub":"u","org_id":["org_a"]}), "org_id"),
+            (
+                json!({"sub":"u","org_id":"org_a","org_name":false}),
+                "org_name",
+            ),
+            (json!({"sub":42,"org_id":"org_a"}), "sub"),
+            (json!({"sub":"u","org_id":"org_a","roles":"admin"}), "roles"),
+            (
+                json!({"sub":"u","org_id":"org_a","scope":["read"]}),
+                "scope",
+            ),
+            (json!({"sub":"u","org_id":"org_a","azp":{"x":1}}), "azp"),
+            (json!({"sub":"u","org_id":"org_a","gty":1}), "gty"),
+        ] {
+            let err = identity(&map(claims.clone()), &auth0, None).unwrap_err();
+            assert_eq!(err.claim, claim, "{claims}");
+        }
+        // The same rule under every preset.
+        let cases = [
+            (
+                Preset::WorkOs,
+                json!({"sub":"u","org_id":"o","permissions":"a b"}),
+                "permissions",
+            ),
+            (
+                Preset::WorkOs,
+                json!({"sub":"u","org_id":"o","role":["admin"]}),
+                "role",
+            ),
+            (
+                Preset::Keycloak,
+                json!({"sub":"u","organization":"acme"}),
+                "organization",
+            ),
+            (
+                Preset::Keycloak,
+                json!({"sub":"u","realm_access":{"roles":"admin"}}),
+                "realm_access.roles",
+            ),
+            (
+                Preset::Keycloak,
+                json!({"sub":"u","realm_access":"admin"}),
+                "realm_access",
+            ),
+            (
+                Preset::Stytch,
+                json!({"sub":"u","https://stytch.com/session":{"roles":"admin"}}),
+                "https://stytch.com/session.roles",
+            ),
+            (Preset::Clerk, json!({"sub":"u","o":"org_1"}), "o"),
+            (
+                Preset::Clerk,
+                json!({"sub":"u","o":{"id":"org_1","per":["read"]}}),
+                "o.per",
+            ),
+            (
+                Preset::Logto,
+                json!({"sub":"u","organization_id":5}),
+                "organization_id",
+            ),
+        ];
+        for (preset, claims, claim) in cases {
+            let err = identity(&map(claims.clone()), &preset, None).unwrap_err();
+            assert_eq!(err.claim, claim, "{preset:?} {claims}");
+        }
+        let generic = Preset::Generic(GenericMap {
+            org_id: Some(ClaimPath::dotted("tenant")),
+            permissions: Some(ClaimPath::dotted("perms")),
+            ..GenericMap::default()
+        });
+        let err = identity(
+            &map(json!({"sub":"u","tenant":"t","perms":"a,b"})),
+            &generic,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err.claim, "perms");
+        let err = identity(
+            &map(json!({"sub":"u","orgs":"org_a org_b"})),
+            &auth0,
+            Some(&ClaimPath::dotted("orgs")),
+        )
+        .unwrap_err();
+        assert_eq!(err.claim, "orgs");
+        assert!(audiences(&map(json!({"aud":["a",1]}))).is_err());
+        assert!(audiences(&map(json!({"aud":5}))).is_err());
+    }
+
+    /// `scope` is the one string list OAuth defines; `scp` comes as an array (Okta) or a string
+    /// (Entra ID).
+    #[test]
+    fn scope_strings_are_split_where_the_format_says_so() {
+        let id = identity(
+            &map(json!({"sub":"u","scope":"a  b"})),
+            &Preset::Auth0 { roles: None },
+            None,
+        )
+        .unwrap();
+        assert_eq!(id.scopes, vec!["a", "b"]);
+        let id = identity(
+            &map(json!({"sub":"u","scp":["a","b"]})),
+            &Preset::Auth0 { roles: None },
+            None,
+        )
+        .unwrap();
+        assert_eq!(id.scopes, vec!["a", "b"]);
+        let id = identity(
+            &map(json!({"sub":"u","scp":"a b"})),
+            &Preset::Auth0 { roles: None },
+            None,
+        )
+        .unwrap();
+        assert_eq!(id.scopes, vec!["a", "b"]);
     }
 
     /// Keycloak 26: `organization` as a list of aliases, and as a map with ids.
@@ -312,17 +655,17 @@ mod tests {
     fn keycloak_organization_shapes() {
         let c =
             map(json!({"sub":"f:1","organization":["acme"],"realm_access":{"roles":["reader"]}}));
-        let id = identity(&c, &Preset::Keycloak, None);
+        let id = identity(&c, &Preset::Keycloak, None).unwrap();
         assert_eq!(id.org_name.as_deref(), Some("acme"));
         assert_eq!(id.org_id, None);
         assert_eq!(id.roles, vec!["reader"]);
         let c = map(json!({"sub":"f:1","organization":{"acme":{"id":"42a1-uuid"}}}));
-        let id = identity(&c, &Preset::Keycloak, None);
+        let id = identity(&c, &Preset::Keycloak, None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("42a1-uuid"));
         assert_eq!(id.org_name.as_deref(), Some("acme"));
         // several orgs: no active org, membership only
         let c = map(json!({"sub":"f:1","organization":{"acme":{"id":"1"},"globex":{"id":"2"}}}));
-        let id = identity(&c, &Preset::Keycloak, None);
+        let id = identity(&c, &Preset::Keycloak, None).unwrap();
         assert_eq!(id.org_id, None);
         assert_eq!(id.member_of, vec!["acme", "globex"]);
     }
@@ -332,10 +675,21 @@ mod tests {
         let c = map(
             json!({"sub":"user_01","org_id":"org_01H","role":"admin","roles":["admin","member"],"permissions":["widgets:create"]}),
         );
-        let id = identity(&c, &Preset::WorkOs, None);
+        let id = identity(&c, &Preset::WorkOs, None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("org_01H"));
         assert_eq!(id.roles, vec!["admin", "member"]);
         assert_eq!(id.permissions, vec!["widgets:create"]);
+    }
+
+    /// Logto organization-level API-resource token: `organization_id`, `aud` = the API.
+    #[test]
+    fn logto_api_resource_token_for_an_organization() {
+        let c = map(
+            json!({"sub":"u1","aud":"https://api.example.com","organization_id":"abc123","scope":"read:reports","client_id":"app"}),
+        );
+        let id = identity(&c, &Preset::Logto, None).unwrap();
+        assert_eq!(id.org_id.as_deref(), Some("abc123"));
+        assert_eq!(id.permissions, vec!["read:reports"]);
     }
 
     #[test]
@@ -343,7 +697,7 @@ mod tests {
         let c = map(
             json!({"sub":"u1","aud":"urn:logto:organization:abc123","scope":"read:reports invite:member","client_id":"app"}),
         );
-        let id = identity(&c, &Preset::Logto, None);
+        let id = identity(&c, &Preset::Logto, None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("abc123"));
         assert_eq!(id.permissions, vec!["read:reports", "invite:member"]);
     }
@@ -354,7 +708,7 @@ mod tests {
             json!({"sub":"member-live-1","https://stytch.com/organization":{"organization_id":"organization-live-9","slug":"acme"},
             "https://stytch.com/session":{"id":"s","roles":["stytch_member","admin"]}}),
         );
-        let id = identity(&c, &Preset::Stytch, None);
+        let id = identity(&c, &Preset::Stytch, None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("organization-live-9"));
         assert_eq!(id.org_name.as_deref(), Some("acme"));
         assert_eq!(id.roles, vec!["stytch_member", "admin"]);
@@ -365,7 +719,7 @@ mod tests {
     fn generic_paths_with_odd_keys() {
         let c = map(
             json!({"sub":"z1","urn:zitadel:iam:user:resourceowner:id":"1234",
-            "https://example.com/claims":{"perms":"a,b"}}),
+            "https://example.com/claims":{"perms":["a","b"]}}),
         );
         let g = GenericMap {
             org_id: Some(ClaimPath(vec![
@@ -377,7 +731,7 @@ mod tests {
             ])),
             ..GenericMap::default()
         };
-        let id = identity(&c, &Preset::Generic(g), None);
+        let id = identity(&c, &Preset::Generic(g), None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("1234"));
         assert_eq!(id.permissions, vec!["a", "b"]);
     }
@@ -389,7 +743,8 @@ mod tests {
             &c,
             &Preset::Auth0 { roles: None },
             Some(&ClaimPath::dotted("orgs")),
-        );
+        )
+        .unwrap();
         assert_eq!(id.member_of, vec!["org_a", "org_b"]);
     }
 }

@@ -66,6 +66,13 @@ pub enum TokenError {
     BadClaim {
         name: &'static str,
     },
+    /// A claim of the wrong JSON type for the issuer's format: refused, never coerced.
+    InvalidClaim(claims::ClaimError),
+    /// The token is bound to a key (`cnf`: DPoP `jkt`, mTLS `x5t#S256`) and was presented without
+    /// proof of that key (RFC 9449 §7.1, RFC 8705 §3).
+    SenderConstrained {
+        binding: &'static str,
+    },
     Expired {
         exp: u64,
         now: u64,
@@ -112,6 +119,8 @@ impl TokenError {
             TokenError::BadSignature => "bad_signature",
             TokenError::MissingClaim { .. } => "missing_claim",
             TokenError::BadClaim { .. } => "bad_claim",
+            TokenError::InvalidClaim(_) => "invalid_claim",
+            TokenError::SenderConstrained { .. } => "sender_constrained_token",
             TokenError::Expired { .. } => "expired",
             TokenError::NotYetValid { .. } => "not_yet_valid",
             TokenError::IssuedInFuture { .. } => "issued_in_future",

@@ -85,6 +85,7 @@ pub async fn verify<P: Ports>(
             // Remember only tokens that also pass the claims checks now.
             let issuer = tenant.issuer(&e.issuer).ok_or(TokenError::UnknownIssuer)?;
             check_registered_claims(&e.claims, issuer, now)?;
+            check_not_sender_constrained(&e.claims)?;
             let e = Rc::new(e);
             engine.verified_put(digest, e.clone(), now);
             e
@@ -99,7 +100,9 @@ pub async fn verify<P: Ports>(
                     alg: entry.alg.name(),
                 });
             }
-            check_registered_claims(&entry.claims, issuer, now).map(|exp| (issuer, exp))
+            let exp = check_registered_claims(&entry.claims, issuer, now)?;
+            check_not_sender_constrained(&entry.claims)?;
+            Ok((issuer, exp))
         });
     let (issuer, exp) = match checked {
         Ok(v) => v,
@@ -111,11 +114,13 @@ pub async fn verify<P: Ports>(
             return Err(e);
         }
     };
+    let identity = identity(&entry.claims, &issuer.preset, issuer.multi_org_claim())
+        .map_err(TokenError::InvalidClaim)?;
     Ok(Rc::new(VerifiedClaims {
         issuer: entry.issuer.clone(),
         alg: entry.alg,
         exp,
-        identity: identity(&entry.claims, &issuer.preset, issuer.multi_org_claim()),
+        identity,
         claims: entry.claims.clone(),
         key_thumbprint: entry.from_jwks.then_some(entry.key_id),
     }))
@@ -246,6 +251,23 @@ fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<u64
     }
 }
 
+/// RFC 7800 `cnf`: a token bound to a key may only be used with proof of that key. orggate
+/// checks neither DPoP proofs nor client certificates on this path, so a bound token presented
+/// as a plain bearer token is refused (RFC 9449 §7.1: a DPoP-bound token must not be accepted
+/// as Bearer; RFC 8705 §3: an `x5t#S256`-bound token needs the certificate).
+fn check_not_sender_constrained(claims: &Map<String, Value>) -> Result<(), TokenError> {
+    let Some(cnf) = claims.get("cnf") else {
+        return Ok(());
+    };
+    let binding = match cnf.as_object() {
+        Some(o) if o.contains_key("jkt") => "dpop",
+        Some(o) if o.contains_key("x5t#S256") => "mtls",
+        // Any other confirmation method (jwk, jku, kid, ...) is a binding we cannot check either.
+        _ => "other",
+    };
+    Err(TokenError::SenderConstrained { binding })
+}
+
 /// RFC 7519 §4.1.3-4.1.6 and RFC 9068 §4, with the issuer's leeway.
 fn check_registered_claims(
     claims: &Map<String, Value>,
@@ -276,7 +298,8 @@ fn check_registered_claims(
         }
     }
     // §4.1.3: the token must be meant for us.
-    let auds = super::claims::audiences(claims);
+    let auds =
+        super::claims::audiences(claims).map_err(|_| TokenError::BadClaim { name: "aud" })?;
     if auds.is_empty() && claims.contains_key("aud") {
         return Err(TokenError::BadClaim { name: "aud" });
     }
