@@ -236,11 +236,11 @@ pub async fn validate_id_token<P: Ports>(
         .get("exp")
         .and_then(Value::as_u64)
         .ok_or(TokenError::MissingClaim { name: "exp" })?;
-    if now >= exp + policy.leeway {
+    if now >= exp.saturating_add(policy.leeway) {
         return Err(TokenError::Expired { exp, now });
     }
     if let Some(iat) = c.get("iat").and_then(Value::as_u64) {
-        if iat > now + policy.leeway {
+        if iat > now.saturating_add(policy.leeway) {
             return Err(TokenError::IssuedInFuture { iat, now });
         }
     }

@@ -38,6 +38,8 @@ impl std::fmt::Display for ConfigError {
 pub const CONFIG_VERSION: u32 = 1;
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub const DEFAULT_LEEWAY_S: u64 = 60;
+const DAY_S: u64 = 86_400;
+const WEEK_S: u64 = 7 * DAY_S;
 
 /// Parses JSON text into a raw type, reporting serde errors with their JSON path.
 pub fn parse_raw<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
@@ -280,11 +282,13 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
     let d = JwksTiming::default();
     let j = &raw.jwks;
     let timing = JwksTiming {
-        default_ttl: j.default_ttl_s.unwrap_or(d.default_ttl),
-        min_ttl: j.min_ttl_s.unwrap_or(d.min_ttl),
-        max_ttl: j.max_ttl_s.unwrap_or(d.max_ttl),
-        refetch_window: j.refetch_window_s.unwrap_or(d.refetch_window),
-        max_stale: j.max_stale_s.unwrap_or(d.max_stale),
+        // Every duration from config is clamped to a sane range, so time arithmetic on them
+        // cannot overflow and no typo keeps keys for a century.
+        default_ttl: j.default_ttl_s.unwrap_or(d.default_ttl).clamp(1, WEEK_S),
+        min_ttl: j.min_ttl_s.unwrap_or(d.min_ttl).min(DAY_S),
+        max_ttl: j.max_ttl_s.unwrap_or(d.max_ttl).clamp(1, WEEK_S),
+        refetch_window: j.refetch_window_s.unwrap_or(d.refetch_window).min(3600),
+        max_stale: j.max_stale_s.unwrap_or(d.max_stale).min(30 * DAY_S),
     };
     if timing.refetch_window == 0 {
         return Err(ConfigError::new(
@@ -312,7 +316,7 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
         jwks_uri: raw.jwks_uri.clone(),
         preset: parse_preset(&format!("{path}.preset"), &raw.preset)?,
         leeway,
-        max_age: raw.max_age_s,
+        max_age: raw.max_age_s.map(|m| m.min(365 * DAY_S)),
         hs256_secret: raw.hs256_secret.clone(),
         multi_org,
         timing,
@@ -609,7 +613,7 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                         .session_keys
                         .clone()
                         .unwrap_or_else(|| "SESSION_KEYS".into()),
-                    session_ttl: l.session_ttl_s.unwrap_or(8 * 3600),
+                    session_ttl: l.session_ttl_s.unwrap_or(8 * 3600).clamp(60, 30 * DAY_S),
                     insecure_dev_cookies: l.insecure_dev_cookies,
                 })
             }
@@ -657,8 +661,8 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                 .collect(),
             assertion,
             login,
-            config_ttl: raw.cache.config_ttl_s.unwrap_or(60),
-            negative_ttl: raw.cache.negative_ttl_s.unwrap_or(10),
+            config_ttl: raw.cache.config_ttl_s.unwrap_or(60).clamp(1, 3600),
+            negative_ttl: raw.cache.negative_ttl_s.unwrap_or(10).clamp(1, 600),
             token_header: raw.token_header.as_ref().map(|h| h.to_ascii_lowercase()),
             max_token_bytes: raw
                 .max_token_bytes
