@@ -4,6 +4,7 @@
 // request, then prints self time grouped by function and by kind (Wasm / JS / native / GC).
 //   node bench/profile.mjs [orggate|peer] [unique|same|404] [N]
 import http from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { startOrigin, startContestant, benchKv, buildPeer } from './lib/stack.mjs';
 import { tokenPool, readPool } from './lib/tokens.mjs';
@@ -24,14 +25,24 @@ function call(port, method, path, body) {
 }
 
 const origin = await startOrigin();
-const script = kind === 'orggate' ? new URL('./authz/orggate-loop.mjs', import.meta.url).pathname
+// BUILD=target-prof/worker/shim.mjs profiles another build of orggate (bench/profile-build.sh
+// makes one that keeps Wasm function names).
+let script = kind === 'orggate' ? new URL('./authz/orggate-loop.mjs', import.meta.url).pathname
   : buildPeer('bench/authz/peer-loop.mjs');
+if (kind === 'orggate' && process.env.BUILD) {
+  const root = new URL('../', import.meta.url).pathname;
+  mkdirSync(`${root}bench/.cache`, { recursive: true });
+  script = `${root}bench/.cache/profile-loop.mjs`;
+  writeFileSync(script, readFileSync(`${root}bench/authz/orggate-loop.mjs`, 'utf8')
+    .replace("'../../build/index.js'", JSON.stringify(`../../${process.env.BUILD}`))
+    .replace("'./loop.mjs'", "'../authz/loop.mjs'"));
+}
 const c = await startContestant(kind, { kv: benchKv({ origin }), script, inspectorPort: INSPECTOR_PORT });
 try {
   const pool = tokenPool('RS256', 20000);
   await call(c.port, 'POST', '/__bench/load', readPool(pool.path).join('\n'));
   const host = mode === '404' ? 'nope.localhost' : 'acme.localhost';
-  const q = (from, n) => `/__bench/run?from=${from}&n=${n}&same=${mode === 'unique' ? 0 : 1}&host=${host}&path=/api/reports/q1&origin=${encodeURIComponent(origin.url)}`;
+  const q = (from, n) => `/__bench/run?from=${from}&n=${n}&quiet=${process.env.QUIET ? 1 : 0}&same=${mode === 'unique' ? 0 : 1}&host=${host}&path=/api/reports/q1&origin=${encodeURIComponent(origin.url)}`;
   await call(c.port, 'GET', q(19000, 50)); // warm: keys, configs, JIT
 
   const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
@@ -88,6 +99,25 @@ try {
   for (const [k, us] of [...kindTotals].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(22)} ${(us / N).toFixed(1).padStart(8)}  ${(100 * us / total).toFixed(1)}%`);
   console.log('top functions by self time (us/request):');
   for (const [k, us] of [...fnTotals].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(us / N).toFixed(1).padStart(8)}  ${(100 * us / total).toFixed(1).padStart(5)}%  ${k}`);
+  // Inclusive time of Wasm functions (each function counted once per stack): where the core's
+  // microseconds go, callees included. INCLUSIVE=N prints the top N.
+  const inclusive = new Map();
+  for (const [nid, us] of self) {
+    const seen = new Set();
+    for (let at = nid; at !== undefined; at = parent.get(at)) {
+      const { callFrame: f } = byId.get(at);
+      if (!(/wasm/.test(f.url) || /^\$?func\d+|wasm-function/.test(f.functionName))) continue;
+      const name = f.functionName.replace(/::h[0-9a-f]{16}$/, '');
+      if (seen.has(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+    }
+  }
+  const topIncl = Number(process.env.INCLUSIVE ?? 0);
+  if (topIncl) {
+    console.log('Wasm functions by inclusive time (us/request):');
+    for (const [k, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, topIncl)) console.log(`  ${(us / N).toFixed(1).padStart(8)}  ${k.slice(0, 150)}`);
+  }
   console.log('nameless native frames, by caller (us/request):');
   for (const [k, us] of [...anonCallers].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${(us / N).toFixed(1).padStart(8)}  ${k}`);
 } finally {

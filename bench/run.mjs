@@ -94,8 +94,8 @@ function versions() {
     rustc: sh('rustc', ['--version']),
     git: sh('git', ['rev-parse', '--short', 'HEAD']),
     git_dirty: (sh('git', ['status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock']) ?? '').length > 0,
-    build_wasm_sha256: sha256('build/index_bg.wasm'),
-    build_mtime: statSync('build/index_bg.wasm').mtime.toISOString(),
+    build_wasm_sha256: sha256('build/worker/index.wasm'),
+    build_mtime: statSync('build/worker/index.wasm').mtime.toISOString(),
   };
 }
 
@@ -204,7 +204,7 @@ async function throughputCase({
 
 // ---------------------------------------------------------------------------------------------
 async function main() {
-  if (!existsSync('build/index_bg.wasm') || !existsSync('build/index.js')) {
+  if (!existsSync('build/worker/index.wasm') || !existsSync('build/index.js')) {
     throw new Error('build/ is missing: run `make build` first');
   }
   results.machine = machine();
@@ -284,6 +284,20 @@ async function runAll(origin, closers) {
       ],
       ratio: [['orggate', 'peer']],
     });
+    if (alg === 'RS256') {
+      // The same as rs256-repeated but on fresh isolates each round, as the unique cases run:
+      // separates "the repeated path is slow" from "a long-lived isolate is slow".
+      await throughputCase({
+        id: 'rs256-repeated-fresh',
+        title: 'RS256: the same valid token on every request, fresh isolates each round',
+        runs: [
+          { label: 'orggate', inst: og, token: tok[alg], expect: 200 },
+          { label: 'peer', inst: peer, token: tok[alg], expect: 200 },
+        ],
+        ratio: [['orggate', 'peer']],
+        freshEachRound: restart,
+      });
+    }
     if (!pools[alg]) continue;
     await throughputCase({
       id: `${alg.toLowerCase()}-unique`,
@@ -593,7 +607,7 @@ async function wasmInChromium() {
         out.push({ compile: t1 - t0, instantiate: performance.now() - t2 });
       }
       return out;
-    }, readFileSync('build/index_bg.wasm').toString('base64'));
+    }, readFileSync('build/worker/index.wasm').toString('base64'));
     const c = samples.map((x) => x.compile);
     const n = samples.map((x) => x.instantiate);
     return {
@@ -608,7 +622,7 @@ async function wasmInChromium() {
 }
 
 function size() {
-  const files = ['build/index_bg.wasm', 'build/index.js'];
+  const files = ['build/worker/index.wasm', 'build/worker/shim.mjs'];
   const each = files.map((f) => {
     const b = readFileSync(f);
     return { file: f, raw: b.length, gzip: gzipSync(b, { level: 9 }).length };
@@ -622,7 +636,7 @@ function size() {
     files: each,
     total: { raw: both.length, gzip: gzipSync(both, { level: 9 }).length },
     peer: { file: 'bench/.cache/worker.bundle.mjs (esbuild --minify)', raw: peerBytes.length, gzip: gzipSync(peerBytes, { level: 9 }).length },
-    wasm: wasmSections(readFileSync('build/index_bg.wasm')),
+    wasm: wasmSections(readFileSync('build/worker/index.wasm')),
   });
 }
 
@@ -639,7 +653,7 @@ export function markdown(res) {
   out.push('');
   out.push(`${res.rounds} round(s) x ${res.seconds} s per contestant and case, wrk ${res.wrk}, contestants alternating within each round. `
     + `Machine: ${res.machine.nproc} cores, ${res.machine.cpu}, **shared** with other builds (load average at start ${res.machine.loadavg_start.join(' ')}, at end ${(res.machine.loadavg_end ?? []).join(' ')}). Took ${res.duration_s ?? '?'} s. `
-    + `Build: \`build/index_bg.wasm\` sha256 ${res.versions.build_wasm_sha256}… (${res.versions.build_mtime}), git ${res.versions.git}${res.versions.git_dirty ? ' + uncommitted changes' : ''}.`);
+    + `Build: \`build/worker/index.wasm\` sha256 ${res.versions.build_wasm_sha256}… (${res.versions.build_mtime}), git ${res.versions.git}${res.versions.git_dirty ? ' + uncommitted changes' : ''}.`);
   out.push('');
   for (const c of res.cases) {
     if (c.kind === 'throughput') {
@@ -707,9 +721,9 @@ export function markdown(res) {
 main().then(() => {
   results.finished = new Date().toISOString();
   results.machine.loadavg_end = loadavg().map((x) => x.toFixed(2));
-  const shaEnd = sha256('build/index_bg.wasm');
+  const shaEnd = sha256('build/worker/index.wasm');
   if (shaEnd !== results.versions.build_wasm_sha256) {
-    warnings.push(`build/index_bg.wasm changed during the run (${results.versions.build_wasm_sha256} -> ${shaEnd}): someone rebuilt; later cases measured the new build`);
+    warnings.push(`build/worker/index.wasm changed during the run (${results.versions.build_wasm_sha256} -> ${shaEnd}): someone rebuilt; later cases measured the new build`);
   }
   results.duration_s = Math.round((Date.now() - started) / 1000);
   results.warnings = warnings;

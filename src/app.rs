@@ -1,24 +1,35 @@
 //! The pipeline: extract → resolve org → verify → authorize → forward | login | refuse.
 //!
-//! [`handle`] is the core's one entry point: a plain [`RequestView`] and the ports in, an
-//! [`Outcome`] and one [`DecisionLog`] line out. The edge only converts and calls it.
+//! [`step`] is the core's one entry point. It is synchronous: given the request
+//! ([`Exchange`]) and what the isolate holds ([`Engine`]), it returns [`Step::Done`] with the
+//! decision and one decision-log line, or [`Step::Need`] naming the I/O it needs first (see
+//! [`crate::io`]). Drivers loop: perform, record the answer, step again.
+//!
+//! Stages return their own results and errors (`Resolved`, `Credential`, `VerifiedClaims`,
+//! `Principal`, `Decided`); `From` impls turn each error into [`Halt`], so this file reads as a
+//! chain of `?`, and a refusal becomes HTTP in one place ([`render_refusal`]).
 
-use crate::authz::decision::{scope_to_org, Principal, Requirement};
-use crate::authz::effective::{effective, Access};
+use crate::authz::decision::{scope_to_org, Requirement};
+use crate::authz::effective::{effective, Access, Effective};
 use crate::authz::isolation::check_session_request;
 use crate::authz::path::{normalize, NormalizedPath};
-use crate::engine::Engine;
-use crate::error::Refusal;
-use crate::forward::{identity_headers, sanitized_headers};
-use crate::http::{Forward, Outcome, RequestView, ResponseView, Upstream, UrlParts};
+use crate::credential::{self, Credential};
+use crate::engine::{CachedDecision, Decided, DecisionScope, Engine};
+use crate::error::{internal, Halt, Refusal};
+use crate::exchange::Exchange;
+use crate::forward::{cookie_edit, identity_headers};
+use crate::http::{Forward, Outcome, RequestView, ResponseView, Upstream};
+use crate::io::{Effect, Io, Pending};
 use crate::log::DecisionLog;
 use crate::login;
 use crate::org::policy::{OrgPolicy, RuleUpstream, TenantPolicy};
-use crate::org::resolve::{addressed, path_or_header, OrgRef};
-use crate::org::{load_org, load_tenant, lookup_alias, LoadError};
-use crate::ports::{Clock, Ports, Rng, Secrets};
-use crate::token::extract::{bearer, Bearer};
-use crate::token::{verify, TokenError, VerifiedClaims};
+use crate::org::resolve::resolve;
+use crate::org::{load_org, load_tenant};
+use crate::ports::Host;
+use crate::session::lifecycle::{
+    secure_cookies, session_claims, session_cookie_name, SessionClaims,
+};
+use crate::token::{verify, VerifiedClaims};
 use std::rc::Rc;
 
 /// Reserved paths orggate answers itself.
@@ -30,409 +41,367 @@ pub const ASSERTION_JWKS_PATH: &str = "/.well-known/orggate/jwks.json";
 pub struct Handled {
     pub outcome: Outcome,
     pub log: DecisionLog,
+    /// Work for after the response (sharing key sets with other isolates).
+    pub effects: Vec<Effect>,
 }
 
-/// Per-request context threaded through the pipeline.
-pub struct Ctx<'a> {
-    pub req: &'a RequestView,
-    pub url: UrlParts<'a>,
-    pub now: u64,
-    pub request_id: String,
-    pub log: DecisionLog,
-    /// `/o/acme` when the org came from a path prefix (links and cookies live under it), else "".
-    pub base: String,
+/// What one call into the core produced.
+#[derive(Debug)]
+pub enum Step {
+    Done(Box<Handled>),
+    /// Perform this, record its answer in `ex.io`, and call [`step`] again.
+    Need(Io),
+    /// Pass these request headers too (the tenant's config reads them), and start again.
+    NeedHeaders(Vec<String>),
 }
 
 /// `cf-ray` when Cloudflare sent one; otherwise a per-isolate random prefix and a counter (no
 /// call into the platform's RNG on every request).
-pub fn request_id<P: Ports>(ports: &P, engine: &Engine, req: &RequestView) -> String {
+pub fn request_id(host: &dyn Host, engine: &Engine, req: &RequestView) -> String {
     if let Some(ray) = req
         .header("cf-ray")
         .filter(|r| r.len() <= 64 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
     {
         return ray.to_string();
     }
-    engine.next_request_id(|b| ports.rng().fill(b).is_ok())
+    engine.next_request_id(|b| host.random(b).is_ok())
 }
 
-/// Handles one request. Never panics; every failure becomes a refusal with a reason.
-pub async fn handle<P: Ports>(ports: &P, engine: &Engine, req: &RequestView) -> Handled {
-    let started = ports.clock().now_ms();
-    engine.set_now_ms(started);
-    let request_id = request_id(ports, engine, req);
-    let mut log = DecisionLog::new(&request_id, &req.method);
-    let Some(url) = req.url_parts() else {
-        let r = Refusal::BadRequest { reason: "bad_url" };
-        log.refused(&r);
-        return Handled {
-            outcome: Outcome::Respond(r.to_json(None, &request_id)),
-            log,
-        };
-    };
-    let mut ctx = Ctx {
-        req,
-        url,
-        now: started / 1000,
-        request_id,
-        log,
-        base: String::new(),
-    };
-    let result = pipeline(ports, engine, &mut ctx).await;
-    let outcome = match result {
+/// A new exchange for `req` at `now_ms`.
+pub fn begin(engine: &Engine, host: &dyn Host, req: RequestView, now_ms: u64) -> Exchange {
+    let id = request_id(host, engine, &req);
+    Exchange::new(req, now_ms, id)
+}
+
+/// Runs the pipeline on what is known so far. Never panics; every failure becomes a refusal
+/// with a reason.
+pub fn step(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Step {
+    ex.reset_for_replay();
+    let outcome = match pipeline(engine, host, ex) {
         Ok(o) => o,
-        Err((refusal, org)) => {
-            ctx.log.refused(&refusal);
-            Outcome::Respond(render_refusal(&refusal, org.as_deref(), &ctx))
+        Err(Halt::Need(io)) => {
+            if ex.out_of_round_trips() {
+                let r = internal(format!("more than {} round trips", ex.round_trips));
+                ex.log.refused(&r);
+                Outcome::Respond(render_refusal(&r, ex))
+            } else {
+                ex.round_trips += 1;
+                return Step::Need(io);
+            }
+        }
+        Err(Halt::NeedHeaders(names)) => return Step::NeedHeaders(names),
+        Err(Halt::Refuse(r)) => {
+            ex.log.refused(&r);
+            Outcome::Respond(render_refusal(&r, ex))
         }
     };
-    let mut log = ctx.log;
+    let mut log = std::mem::take(&mut ex.log);
     log.status = match &outcome {
         Outcome::Respond(r) => r.status,
         Outcome::Forward(_) => 0,
     };
-    log.latency_ms = ports.clock().now_ms().saturating_sub(started);
-    Handled { outcome, log }
+    Step::Done(Box::new(Handled {
+        outcome,
+        log,
+        effects: ex.io.take_effects(),
+    }))
 }
 
-type Fail = (Refusal, Option<Rc<OrgPolicy>>);
-
-fn render_refusal(r: &Refusal, org: Option<&OrgPolicy>, ctx: &Ctx<'_>) -> ResponseView {
-    if ctx.req.wants_html() {
-        login::page::refusal_page(r, org, &ctx.request_id)
+/// The one place a refusal becomes a response: the branded page for browsers, JSON for APIs.
+fn render_refusal(r: &Refusal, ex: &Exchange) -> ResponseView {
+    let org = ex.org.as_deref();
+    if ex.req.wants_html() {
+        login::page::refusal_page(r, org, &ex.request_id)
     } else {
-        r.to_json(org.map(|o| o.org_id.as_str()), &ctx.request_id)
+        r.to_json(org.map(|o| o.org_id.as_str()), &ex.request_id)
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Refusal {
-    Refusal::Internal {
-        detail: e.to_string(),
+fn pipeline(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Result<Outcome, Halt> {
+    let Some(url) = ex.req.url_parts() else {
+        return Err(Refusal::BadRequest { reason: "bad_url" }.into());
+    };
+    let raw_path = url.path.to_string();
+    let host_name = url.host.to_string();
+    let tenant = load_tenant(engine, &ex.io, ex.now)?;
+    if let Some(provided) = &ex.provided_extras {
+        let needed = tenant.extra_headers();
+        if needed.iter().any(|n| !provided.contains(n)) {
+            return Err(Halt::NeedHeaders(needed));
+        }
     }
-}
+    ex.tenant = Some(tenant.clone());
+    engine.init_shared_mac(|| shared_cache_mac(host, &tenant));
 
-async fn pipeline<P: Ports>(
-    ports: &P,
-    engine: &Engine,
-    ctx: &mut Ctx<'_>,
-) -> Result<Outcome, Fail> {
-    let tenant = load_tenant(ports, engine, ctx.now)
-        .await
-        .map_err(|e| (internal(e), None))?;
-
-    engine.init_shared_mac(|| shared_cache_mac(ports, &tenant));
-
-    if ctx.url.path == ASSERTION_JWKS_PATH {
-        return assertion_jwks(ports, engine, &tenant).map_err(|r| (r, None));
+    if raw_path == ASSERTION_JWKS_PATH {
+        return assertion_jwks(engine, host, &tenant);
     }
 
     // Normalize once; match and forward the same thing (authz::path).
-    let path =
-        normalize(ctx.url.path).map_err(|e| (Refusal::BadRequest { reason: e.reason() }, None))?;
+    let path = normalize(&raw_path).map_err(|e| Refusal::BadRequest { reason: e.reason() })?;
 
     // Which org?
-    let org = resolve_org(ports, engine, &tenant, ctx, &path).await?;
-
-    // Strip a `/o/{org}` prefix before anything else looks at the path.
-    let path = match &org {
-        Some((_, strip)) if *strip > 0 => {
-            ctx.base = path
-                .segments()
-                .take(*strip)
-                .fold(String::new(), |acc, s| format!("{acc}/{s}"));
-            path.strip_prefix_segments(*strip)
+    let header = tenant
+        .resolution
+        .header
+        .as_deref()
+        .and_then(|h| ex.req.header(h))
+        .map(str::to_string);
+    let resolved = match resolve(
+        engine,
+        &ex.io,
+        ex.now,
+        &tenant,
+        &host_name,
+        &path,
+        header.as_deref(),
+    ) {
+        Ok(r) => r,
+        Err(Pending::Need(io)) => return Err(Halt::Need(io)),
+        Err(Pending::Fail(e)) => {
+            if let crate::org::resolve::ResolveError::Load { org_id, .. } = &e {
+                // This org fails closed; every other org keeps working.
+                ex.log.org = org_id.clone();
+            }
+            return Err(Refusal::from(e).into());
         }
-        _ => path,
     };
+    let mut path = path;
+    if let Some(r) = &resolved {
+        ex.org = Some(r.org.clone());
+        ex.log.org = Some(r.org.org_id.clone());
+        ex.log.resolved_via = Some(r.via);
+        // Strip a `/o/{org}` prefix before anything else looks at the path.
+        if r.strip_segments > 0 {
+            ex.base = path
+                .segments()
+                .take(r.strip_segments)
+                .fold(String::new(), |acc, s| format!("{acc}/{s}"));
+            path = path.strip_prefix_segments(r.strip_segments);
+        }
+    }
 
     // orggate's own endpoints: login, callback, logout (org may be None: the org prompt).
     if path.as_str().starts_with(RESERVED_PREFIX)
         || path.as_str() == RESERVED_PREFIX.trim_end_matches('/')
     {
-        return login::handle_reserved(
-            ports,
-            engine,
-            &tenant,
-            org.as_ref().map(|(o, _)| o.clone()),
-            ctx,
-            &path,
-        )
-        .await;
+        return login::handle_reserved(engine, host, ex, &tenant, &path);
     }
 
-    let Some((org, _)) = org else {
+    let Some(org) = ex.org.clone() else {
         if tenant.resolution.token_org {
-            return token_org_request(ports, engine, &tenant, ctx, &path).await;
+            return token_org_request(engine, host, ex, &tenant, &path);
         }
-        if ctx.req.wants_html() && tenant.login.is_some() && path.as_str() == "/" {
+        if ex.req.wants_html() && tenant.login.is_some() && path.as_str() == "/" {
             // The tenant's own host: ask which organization.
             return Ok(Outcome::Respond(login::page::org_prompt(None)));
         }
-        return Err((Refusal::UnknownOrg, None));
+        return Err(Refusal::UnknownOrg.into());
     };
-    ctx.log.org = Some(org.org_id.clone());
-    authorize_and_forward(ports, engine, &tenant, org, ctx, &path, None).await
-}
-
-/// Resolves the org named by host, path or header; `Ok(None)` when nothing names one.
-async fn resolve_org<P: Ports>(
-    ports: &P,
-    engine: &Engine,
-    tenant: &TenantPolicy,
-    ctx: &mut Ctx<'_>,
-    path: &NormalizedPath,
-) -> Result<Option<(Rc<OrgPolicy>, usize)>, Fail> {
-    let header = tenant
-        .resolution
-        .header
-        .as_deref()
-        .and_then(|h| ctx.req.header(h));
-    let Some(mut addr) = addressed(tenant, ctx.url.host, path, header) else {
-        return Ok(None);
-    };
-    let load_err = |e: LoadError| (internal(e), None);
-    let org_id = loop {
-        let key = match &addr.org {
-            OrgRef::Name(n) => format!("name:{n}"),
-            OrgRef::Host(h) => format!("host:{h}"),
-            OrgRef::Id(id) => break Some(Rc::new(id.clone())),
-        };
-        match lookup_alias(ports, engine, tenant, &key, ctx.now)
-            .await
-            .map_err(load_err)?
-        {
-            Some(id) => break Some(id),
-            None if matches!(addr.org, OrgRef::Host(_)) => {
-                match path_or_header(tenant, path, header) {
-                    Some(next) => addr = next,
-                    None => return Ok(None),
-                }
-            }
-            None => break None,
-        }
-    };
-    let Some(org_id) = org_id else {
-        return Err((Refusal::UnknownOrg, None));
-    };
-    ctx.log.resolved_via = Some(addr.via);
-    match load_org(ports, engine, tenant, &org_id, ctx.now).await {
-        Ok(Some(org)) => Ok(Some((org, addr.strip_segments))),
-        Ok(None) => Err((Refusal::UnknownOrg, None)),
-        Err(e) => {
-            // This org fails closed; every other org keeps working.
-            ctx.log.org = Some(org_id.to_string());
-            Err((internal(e), None))
-        }
-    }
+    authorize_and_forward(engine, host, ex, &tenant, &org, &path, None)
 }
 
 /// Single-host APIs: the org comes from the verified token itself.
-async fn token_org_request<P: Ports>(
-    ports: &P,
+fn token_org_request(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     tenant: &TenantPolicy,
-    ctx: &mut Ctx<'_>,
     path: &NormalizedPath,
-) -> Result<Outcome, Fail> {
-    let claims = match bearer(ctx.req, tenant.token_header.as_deref()) {
-        Bearer::Token(t) => verify_token(ports, engine, tenant, ctx, t)
-            .await
-            .map_err(|r| (r, None))?,
-        Bearer::Invalid(_) => {
-            return Err((
-                Refusal::Unauthenticated {
-                    reason: "malformed_credentials",
-                    invalid_token: true,
-                },
-                None,
-            ))
-        }
-        Bearer::None => {
-            return Err((
-                Refusal::Unauthenticated {
-                    reason: "no_credentials",
-                    invalid_token: false,
-                },
-                None,
-            ))
-        }
-    };
-    let Some(org_id) = claims.identity.org_id.clone() else {
-        return Err((
-            Refusal::Unauthenticated {
-                reason: "missing_org_claim",
+) -> Result<Outcome, Halt> {
+    let raw = match credential::bearer(&ex.req, tenant.token_header.as_deref()) {
+        credential::Bearer::Token(t) => t.to_string(),
+        credential::Bearer::Invalid(_) => {
+            return Err(Refusal::Unauthenticated {
+                reason: "malformed_credentials",
                 invalid_token: true,
-            },
-            None,
-        ));
-    };
-    let org = match load_org(ports, engine, tenant, &org_id, ctx.now).await {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            return Err((
-                Refusal::Unauthenticated {
-                    reason: "unknown_org",
-                    invalid_token: true,
-                },
-                None,
-            ))
+            }
+            .into())
         }
-        Err(e) => return Err((internal(e), None)),
+        credential::Bearer::None => {
+            return Err(Refusal::Unauthenticated {
+                reason: "no_credentials",
+                invalid_token: false,
+            }
+            .into())
+        }
     };
-    ctx.log.org = Some(org.org_id.clone());
-    ctx.log.resolved_via = Some("token");
-    authorize_and_forward(ports, engine, tenant, org, ctx, path, Some(claims)).await
+    let claims = verify_logged(engine, host, ex, tenant, &raw)?;
+    let Some(org_id) = claims.identity.org_id.clone() else {
+        return Err(Refusal::Unauthenticated {
+            reason: "missing_org_claim",
+            invalid_token: true,
+        }
+        .into());
+    };
+    let org =
+        load_org(engine, &ex.io, tenant, &org_id, ex.now)?.ok_or(Refusal::Unauthenticated {
+            reason: "unknown_org",
+            invalid_token: true,
+        })?;
+    ex.org = Some(org.clone());
+    ex.log.org = Some(org.org_id.clone());
+    ex.log.resolved_via = Some("token");
+    authorize_and_forward(engine, host, ex, tenant, &org, path, Some((raw, claims)))
 }
 
-async fn verify_token<P: Ports>(
-    ports: &P,
+/// Verifies a token and notes the subject (or the token error) in the log.
+fn verify_logged(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     tenant: &TenantPolicy,
-    ctx: &mut Ctx<'_>,
     raw: &str,
-) -> Result<Rc<VerifiedClaims>, Refusal> {
-    match verify(ports, engine, tenant, raw).await {
+) -> Result<Rc<VerifiedClaims>, Halt> {
+    match verify(engine, host, ex, tenant, raw) {
         Ok(c) => {
-            ctx.log.subject = c
+            ex.log.subject = c
                 .identity
                 .subject
                 .clone()
                 .or_else(|| c.identity.client_id.clone());
             Ok(c)
         }
-        Err(e) => {
-            ctx.log.detail = Some(format!("{e:?}"));
-            Err(token_refusal(&e))
+        Err(Pending::Need(io)) => Err(Halt::Need(io)),
+        Err(Pending::Fail(e)) => {
+            ex.log.detail = Some(format!("{e:?}"));
+            Err(e.into())
         }
     }
 }
 
-pub fn token_refusal(e: &TokenError) -> Refusal {
-    if e.is_internal() {
-        Refusal::Internal {
-            detail: format!("{e:?}"),
-        }
-    } else {
-        Refusal::Unauthenticated {
-            reason: e.reason(),
-            invalid_token: true,
-        }
-    }
-}
-
-/// Route rule → credentials → org scoping → requirement → forward.
-pub async fn authorize_and_forward<P: Ports>(
-    ports: &P,
+/// Route rule → credential → (decision cache | verify → org scoping → requirement) → forward.
+fn authorize_and_forward(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     tenant: &TenantPolicy,
-    org: Rc<OrgPolicy>,
-    ctx: &mut Ctx<'_>,
+    org: &Rc<OrgPolicy>,
     path: &NormalizedPath,
-    claims: Option<Rc<VerifiedClaims>>,
-) -> Result<Outcome, Fail> {
-    let eff = effective(tenant, &org, &ctx.req.method, path);
-    ctx.log.rule = Some(eff.rule.clone());
-    let requirement = match eff.access {
+    verified: Option<(String, Rc<VerifiedClaims>)>,
+) -> Result<Outcome, Halt> {
+    let eff = effective(tenant, org, &ex.req.method, path);
+    ex.log.rule = Some(eff.rule.clone());
+    let requirement = match &eff.access {
         Access::Deny(reason) => {
-            return Err((
-                Refusal::Forbidden {
-                    rule: eff.rule,
-                    reason,
-                    missing: vec![],
-                },
-                Some(org),
-            ))
+            return Err(Refusal::Forbidden {
+                rule: eff.rule.clone(),
+                reason,
+                missing: vec![],
+            }
+            .into())
         }
-        Access::Require(r) => r,
-    };
-    let upstream = match &eff.upstream {
-        RuleUpstream::Assets => Upstream::Assets,
-        RuleUpstream::Origin(o) => Upstream::Origin(o.clone()),
-        RuleUpstream::Default => Upstream::Origin(
-            org.origin
-                .clone()
-                .or_else(|| tenant.origin.clone())
-                .unwrap_or_else(|| ctx.url.origin()),
-        ),
+        Access::Require(r) => r.clone(),
     };
     if requirement == Requirement::Public {
-        ctx.log.allow(vec!["public".into()]);
+        ex.log.allow(vec!["public".into()]);
         return Ok(Outcome::Forward(build_forward(
             tenant,
-            &org,
-            ctx,
+            org,
+            ex,
             path,
-            upstream,
+            &eff,
             None,
             Vec::new(),
-        )));
+        )?));
     }
 
-    // Credentials: bearer header, then the session cookie (browsers), then ?access_token= if the
-    // org opted in (RFC 6750 §2.3).
-    let mut response_headers = Vec::new();
-    let claims = match claims {
-        Some(c) => c,
-        None => match bearer(ctx.req, tenant.token_header.as_deref()) {
-            Bearer::Token(t) => verify_token(ports, engine, tenant, ctx, t)
-                .await
-                .map_err(|r| (r, Some(org.clone())))?,
-            Bearer::Invalid(_) => {
-                return Err((
-                    Refusal::Unauthenticated {
-                        reason: "malformed_credentials",
-                        invalid_token: true,
-                    },
-                    Some(org),
-                ))
+    // The credential: the token already verified (token-org APIs), or the request's own.
+    let session_name = tenant.login.as_ref().and_then(|_| {
+        ex.req
+            .url_parts()
+            .map(|u| session_cookie_name(org, secure_cookies(tenant, &u)))
+    });
+    let found = owned(match &verified {
+        Some((raw, _)) => Credential::Bearer(raw),
+        None => credential::find(&ex.req, tenant, org, session_name.as_deref()),
+    });
+    let is_session = matches!(found, OwnedCredential::Session(_));
+    if is_session {
+        // Cookies ride along on requests from sibling org hosts (same site, so SameSite=Lax
+        // still sends them): resource isolation (authz::isolation).
+        if let Err(x) = check_session_request(&ex.req, &ex.origin(), &eff.cross_site_origins) {
+            ex.log.detail = Some(x.detail);
+            return Err(Refusal::Forbidden {
+                rule: eff.rule.clone(),
+                reason: "cross_site_request",
+                missing: vec![],
             }
-            Bearer::None => match login::session_claims(ports, engine, tenant, &org, ctx).await {
-                login::SessionClaims::Valid {
+            .into());
+        }
+    }
+    let text = match &found {
+        OwnedCredential::Bearer(t) | OwnedCredential::Session(t) | OwnedCredential::Query(t) => {
+            t.clone()
+        }
+        OwnedCredential::Invalid(why) => {
+            ex.log.detail = Some((*why).to_string());
+            return Err(Refusal::Unauthenticated {
+                reason: "malformed_credentials",
+                invalid_token: true,
+            }
+            .into());
+        }
+        OwnedCredential::None => {
+            if ex.req.wants_html() && tenant.login.is_some() {
+                ex.log.deny(vec!["no_session".into()]);
+                return Ok(Outcome::Respond(login::redirect_to_login(ex, path)));
+            }
+            return Err(Refusal::Unauthenticated {
+                reason: "no_credentials",
+                invalid_token: false,
+            }
+            .into());
+        }
+    };
+
+    // A credential seen before in this scope: the decision is already known.
+    let scope = DecisionScope {
+        org_id: org.org_id.clone(),
+        tenant_version: tenant.version,
+        org_version: org.version,
+        method: ex.req.method.clone(),
+        rule: eff.rule.clone(),
+    };
+    if let Some(decided) = engine.decision_get(&text, &scope, ex.now) {
+        return apply_decision(
+            engine,
+            host,
+            ex,
+            tenant,
+            org,
+            path,
+            &eff,
+            &decided,
+            Vec::new(),
+        );
+    }
+
+    // The full path: verify (or open the session), scope to the org, check the requirement.
+    let mut response_headers = Vec::new();
+    let (claims, valid_until) = match (&found, verified) {
+        (_, Some((_, c))) => {
+            let until = c.valid_until;
+            (c, until)
+        }
+        (OwnedCredential::Session(sealed), None) => {
+            match session_claims(engine, host, ex, tenant, org, sealed)? {
+                SessionClaims::Valid {
                     claims,
                     set_cookies,
+                    refresh_at,
                 } => {
-                    // Cookies ride along on requests from sibling org hosts (same site, so
-                    // SameSite=Lax still sends them): resource isolation (authz::isolation).
-                    if let Err(x) =
-                        check_session_request(ctx.req, &ctx.url.origin(), &eff.cross_site_origins)
-                    {
-                        ctx.log.detail = Some(x.detail);
-                        return Err((
-                            Refusal::Forbidden {
-                                rule: eff.rule,
-                                reason: "cross_site_request",
-                                missing: vec![],
-                            },
-                            Some(org),
-                        ));
-                    }
                     response_headers.extend(
                         set_cookies
                             .into_iter()
                             .map(|c| ("set-cookie".to_string(), c)),
                     );
-                    claims
+                    ex.log.subject = claims.identity.subject.clone();
+                    (claims, refresh_at)
                 }
-                login::SessionClaims::None => match query_token(&org, ctx) {
-                    Some(t) => verify_token(ports, engine, tenant, ctx, &t)
-                        .await
-                        .map_err(|r| (r, Some(org.clone())))?,
-                    None => {
-                        if ctx.req.wants_html() && tenant.login.is_some() {
-                            ctx.log.deny(vec!["no_session".into()]);
-                            return Ok(Outcome::Respond(login::redirect_to_login(ctx, path)));
-                        }
-                        return Err((
-                            Refusal::Unauthenticated {
-                                reason: "no_credentials",
-                                invalid_token: false,
-                            },
-                            Some(org),
-                        ));
-                    }
-                },
-                login::SessionClaims::Restart { clear_cookies } => {
-                    ctx.log.deny(vec!["session_expired".into()]);
-                    let mut r = login::redirect_to_login(ctx, path);
+                SessionClaims::Restart { clear_cookies } => {
+                    ex.log.deny(vec!["session_expired".into()]);
+                    let mut r = login::redirect_to_login(ex, path);
                     r.headers.extend(
                         clear_cookies
                             .into_iter()
@@ -440,56 +409,132 @@ pub async fn authorize_and_forward<P: Ports>(
                     );
                     return Ok(Outcome::Respond(r));
                 }
-                login::SessionClaims::Fault(detail) => {
-                    return Err((Refusal::Internal { detail }, Some(org)))
-                }
-            },
-        },
+                SessionClaims::Fault(detail) => return Err(Refusal::Internal { detail }.into()),
+            }
+        }
+        (_, None) => {
+            let c = verify_logged(engine, host, ex, tenant, &text)?;
+            let until = c.valid_until;
+            (c, until)
+        }
     };
+    let decided = Rc::new(decide(tenant, org, &claims, &requirement, &eff));
+    // Remember the decision for this exact credential, unless this response refreshes the
+    // session (its new cookie is the credential from now on).
+    if response_headers.is_empty() {
+        engine.decision_put(
+            &text,
+            CachedDecision {
+                scope,
+                valid_until,
+                key: claims.key_thumbprint.map(|t| (claims.issuer.clone(), t)),
+                decided: decided.clone(),
+            },
+            ex.now,
+        );
+    }
+    apply_decision(
+        engine,
+        host,
+        ex,
+        tenant,
+        org,
+        path,
+        &eff,
+        &decided,
+        response_headers,
+    )
+}
 
-    let principal = scope_to_org(&claims, &org, tenant).map_err(|e| {
-        (
-            Refusal::Unauthenticated {
+/// A credential's text, owned (the request view stays borrowable by the stages after this).
+enum OwnedCredential {
+    Bearer(String),
+    Session(String),
+    Query(String),
+    None,
+    Invalid(&'static str),
+}
+
+fn owned(c: Credential<'_>) -> OwnedCredential {
+    match c {
+        Credential::Bearer(t) => OwnedCredential::Bearer(t.to_string()),
+        Credential::Session(s) => OwnedCredential::Session(s),
+        Credential::Query(q) => OwnedCredential::Query(q),
+        Credential::None => OwnedCredential::None,
+        Credential::Invalid(w) => OwnedCredential::Invalid(w),
+    }
+}
+
+/// Org scoping and the requirement: everything a repeated credential does not need again.
+fn decide(
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+    claims: &Rc<VerifiedClaims>,
+    requirement: &Requirement,
+    eff: &Effective,
+) -> Decided {
+    let principal = match scope_to_org(claims, org, tenant) {
+        Ok(p) => p,
+        Err(e) => {
+            return Decided::Refused(Refusal::Unauthenticated {
                 reason: e.reason(),
                 invalid_token: true,
-            },
-            Some(org.clone()),
-        )
-    })?;
+            })
+        }
+    };
     if let Err(missing) = requirement.check(&principal) {
-        return Err((
-            Refusal::Forbidden {
-                rule: eff.rule,
-                reason: "missing_requirement",
-                missing,
-            },
-            Some(org),
-        ));
+        return Decided::Refused(Refusal::Forbidden {
+            rule: eff.rule.clone(),
+            reason: "missing_requirement",
+            missing,
+        });
     }
-    ctx.log.allow(vec![format!("satisfied:{}", eff.rule)]);
-    ctx.log.caller = Some(principal.caller.as_str());
-    let mut fwd = build_forward(
-        tenant,
-        &org,
-        ctx,
-        path,
-        upstream,
-        Some(&principal),
-        response_headers,
-    );
+    Decided::Allowed {
+        identity_headers: identity_headers(&tenant.header_prefix, &principal),
+        principal: Rc::new(principal),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_decision(
+    engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+    path: &NormalizedPath,
+    eff: &Effective,
+    decided: &Decided,
+    response_headers: Vec<(String, String)>,
+) -> Result<Outcome, Halt> {
+    let (principal, identity) = match decided {
+        Decided::Refused(r) => return Err(r.clone().into()),
+        Decided::Allowed {
+            principal,
+            identity_headers,
+        } => (principal, identity_headers),
+    };
+    ex.log.allow(vec![format!("satisfied:{}", eff.rule)]);
+    ex.log.caller = Some(principal.caller.as_str());
+    if ex.log.subject.is_none() {
+        ex.log.subject = principal
+            .subject
+            .clone()
+            .or_else(|| principal.client_id.clone());
+    }
+    let mut fwd = build_forward(tenant, org, ex, path, eff, Some(identity), response_headers)?;
     if let Some(a) = &tenant.assertion {
-        let key = ports
-            .secrets()
+        let key = host
             .secret(&a.secret)
             .ok_or_else(|| format!("secret {} is not set", a.secret))
             .and_then(|s| engine.assertion_key(&a.kid, &s))
-            .map_err(|d| (Refusal::Internal { detail: d }, Some(org.clone())))?;
+            .map_err(internal)?;
         let aud = a.audience.clone().unwrap_or_else(|| match &fwd.upstream {
             Upstream::Origin(o) => o.clone(),
-            Upstream::Assets => ctx.url.origin(),
+            Upstream::Assets => ex.origin(),
         });
-        let token = key.sign(&principal, "orggate", &aud, ctx.now, a.ttl, &ctx.request_id);
-        fwd.headers
+        let token = key.sign(principal, "orggate", &aud, ex.now, a.ttl, &ex.request_id);
+        fwd.set_headers
             .push((format!("{}assertion", tenant.header_prefix), token));
     }
     Ok(Outcome::Forward(fwd))
@@ -497,53 +542,66 @@ pub async fn authorize_and_forward<P: Ports>(
 
 /// The key that authenticates JWKS entries shared through the Cache API: derived from the
 /// session keyring or the assertion key secret, whichever is configured.
-fn shared_cache_mac<P: Ports>(ports: &P, tenant: &TenantPolicy) -> Option<[u8; 32]> {
+fn shared_cache_mac(host: &dyn Host, tenant: &TenantPolicy) -> Option<[u8; 32]> {
     use sha2::{Digest, Sha256};
     let name = tenant
         .login
         .as_ref()
         .map(|l| l.session_keys.clone())
         .or_else(|| tenant.assertion.as_ref().map(|a| a.secret.clone()))?;
-    let secret = ports.secrets().secret(&name)?;
+    let secret = host.secret(&name)?;
     let mut h = Sha256::new();
     h.update(b"orggate/jwks-shared-cache/v1\0");
     h.update(secret.as_bytes());
     Some(h.finalize().into())
 }
 
-fn query_token(org: &OrgPolicy, ctx: &Ctx<'_>) -> Option<String> {
-    if !org.allow_query_token {
-        return None;
-    }
-    let q = ctx.url.query?;
-    q.split('&')
-        .find_map(|kv| kv.strip_prefix("access_token="))
-        .filter(|t| {
-            !t.is_empty()
-                && t.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        })
-        .map(str::to_string)
-}
-
 fn build_forward(
     tenant: &TenantPolicy,
     org: &OrgPolicy,
-    ctx: &Ctx<'_>,
+    ex: &Exchange,
     path: &NormalizedPath,
-    upstream: Upstream,
-    principal: Option<&Principal>,
+    eff: &Effective,
+    identity: Option<&Vec<(String, String)>>,
     mut response_headers: Vec<(String, String)>,
-) -> Forward {
-    let mut headers = sanitized_headers(tenant, &ctx.req.headers);
-    if let Some(p) = principal {
-        headers.extend(identity_headers(tenant, p, &ctx.request_id));
+) -> Result<Forward, Halt> {
+    let url = ex
+        .req
+        .url_parts()
+        .ok_or(Refusal::BadRequest { reason: "bad_url" })?;
+    let upstream = match &eff.upstream {
+        RuleUpstream::Assets => Upstream::Assets,
+        RuleUpstream::Origin(o) => Upstream::Origin(o.clone()),
+        RuleUpstream::Default => Upstream::Origin(
+            org.origin
+                .clone()
+                .or_else(|| tenant.origin.clone())
+                .unwrap_or_else(|| url.origin()),
+        ),
+    };
+    let mut set_headers = Vec::with_capacity(16);
+    let mut strip_names: Option<Vec<String>> = None;
+    match cookie_edit(ex.req.header_all("cookie")) {
+        None => {}
+        Some(Some(kept)) => set_headers.push(("cookie".to_string(), kept)),
+        Some(None) => {
+            let mut names = tenant.strip_names.to_vec();
+            names.push("cookie".into());
+            strip_names = Some(names);
+        }
+    }
+    if let Some(id) = identity {
+        set_headers.extend(id.iter().cloned());
+        set_headers.push((
+            format!("{}request-id", tenant.header_prefix),
+            ex.request_id.clone(),
+        ));
         // Gated content is per-user: never let a shared cache keep it.
         response_headers.push(("cache-control".into(), "private, no-store".into()));
         response_headers.push(("vary".into(), "Cookie, Authorization".into()));
     }
     // A query token never travels on to the origin's logs.
-    let query = match ctx.url.query {
+    let query = match url.query {
         Some(q) if q.split('&').any(|kv| kv.starts_with("access_token=")) => {
             let kept: Vec<&str> = q
                 .split('&')
@@ -558,38 +616,42 @@ fn build_forward(
         Some(q) => format!("?{q}"),
         None => String::new(),
     };
-    let url = match &upstream {
+    let target = match &upstream {
         Upstream::Origin(o) => format!("{o}{}{query}", path.as_str()),
         // Static sites live under /sites/{org_name}/ in the assets binding.
         Upstream::Assets => format!(
             "{}/sites/{}{}{query}",
-            ctx.url.origin(),
+            url.origin(),
             org.name,
             path.as_str()
         ),
     };
-    Forward {
+    Ok(Forward {
         upstream,
-        method: ctx.req.method.clone(),
-        url,
-        headers,
+        url: target,
+        strip_prefixes: tenant.strip_prefixes.clone(),
+        strip_names: match strip_names {
+            Some(n) => n.into(),
+            None => tenant.strip_names.clone(),
+        },
+        set_headers,
         response_headers,
-    }
+        no_client_headers: false,
+    })
 }
 
-fn assertion_jwks<P: Ports>(
-    ports: &P,
+fn assertion_jwks(
     engine: &Engine,
+    host: &dyn Host,
     tenant: &TenantPolicy,
-) -> Result<Outcome, Refusal> {
+) -> Result<Outcome, Halt> {
     let Some(a) = &tenant.assertion else {
         return Ok(Outcome::Respond(ResponseView::json(
             404,
             &serde_json::json!({"error": "not_found", "reason": "assertions_disabled"}),
         )));
     };
-    let secret = ports
-        .secrets()
+    let secret = host
         .secret(&a.secret)
         .ok_or_else(|| internal(format!("secret {} is not set", a.secret)))?;
     let key = engine.assertion_key(&a.kid, &secret).map_err(internal)?;

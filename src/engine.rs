@@ -1,51 +1,124 @@
-//! The in-isolate state one Worker isolate keeps between requests: key sets, verified tokens,
-//! discovery documents, compiled configs. Plain data behind `RefCell`s: an isolate is single
-//! threaded, and no borrow is ever held across an `.await` (each accessor takes a closure).
+//! The in-isolate state one Worker isolate keeps between requests: compiled configs, key sets,
+//! discovery documents, verified tokens and decisions for repeated credentials. Plain data behind
+//! `RefCell`s: an isolate is single-threaded and the core never awaits, so no borrow outlives a
+//! call.
 
+use crate::authz::decision::Principal;
+
+use crate::error::Refusal;
 use crate::forward::AssertionKey;
 use crate::keys::cache::JwksCache;
 use crate::keys::discovery::Discovery;
 use crate::org::cache::ConfigCache;
 use crate::token::verify::CachedToken;
-use futures_channel::oneshot;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// How many verified tokens an isolate remembers (bounded memory; Workers isolates have 128 MB).
-pub const VERIFIED_CACHE_CAP: usize = 10_000;
-/// A fetch older than this no longer has followers waiting on it (its request may have died).
-const INFLIGHT_MAX_S: u64 = 10;
+/// Memory the verified-token cache may hold, counted as token bytes plus a fixed overhead per
+/// entry (Workers isolates have 128 MB; 10,000 typical 1 KB access tokens fit).
+pub const VERIFIED_CACHE_BYTES: usize = 16 * 1024 * 1024;
+/// Memory the decision cache may hold, counted the same way.
+pub const DECISION_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// What one cached entry costs besides its credential (claims map, headers, bookkeeping).
+const ENTRY_OVERHEAD: usize = 1024;
 
-struct Inflight {
-    started_ms: u64,
-    waiters: Vec<oneshot::Sender<()>>,
+/// What was decided for one (credential, org, config versions, method, rule): the expensive
+/// part of a request, replayed for a repeated credential.
+#[derive(Debug)]
+pub enum Decided {
+    /// The caller may pass: the principal and the identity headers for the origin.
+    Allowed {
+        principal: Rc<Principal>,
+        identity_headers: Vec<(String, String)>,
+    },
+    /// Refused for reasons that only the credential, the org and the rules decide.
+    Refused(Refusal),
+}
+
+/// Everything a cached decision depends on besides the credential text itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionScope {
+    pub org_id: String,
+    pub tenant_version: u64,
+    pub org_version: u64,
+    pub method: String,
+    pub rule: String,
+}
+
+/// A decision and the bounds of its validity.
+#[derive(Debug)]
+pub struct CachedDecision {
+    pub scope: DecisionScope,
+    /// Unix seconds from which the decision no longer holds (token expiry, session refresh time,
+    /// `max_age`).
+    pub valid_until: u64,
+    /// The issuer and JWKS key that verified the credential: the decision holds only while that
+    /// key is in a fresh key set (a rotated-out key stops a cached decision at once).
+    pub key: Option<(String, [u8; 32])>,
+    pub decided: Rc<Decided>,
+}
+
+/// Hashes a credential by its length and its last 32 bytes: for a JWS the signature, for a
+/// sealed cookie the AEAD tag, which only the issuer (or our key) can choose. Lookups still
+/// compare the whole credential; only verified credentials are ever stored, so a flood of
+/// crafted keys can only probe, never fill, a bucket. (SipHash over every byte of a 1 KB token
+/// cost more than the rest of a cached decision.)
+#[derive(Default, Clone, Copy)]
+pub struct TailHash(u64);
+
+impl std::hash::Hasher for TailHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(K);
+        for chunk in bytes[bytes.len().saturating_sub(32)..].chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+}
+
+type Build = std::hash::BuildHasherDefault<TailHash>;
+
+struct Bounded<V> {
+    map: HashMap<Rc<str>, V, Build>,
+    bytes: usize,
+}
+
+impl<V> Default for Bounded<V> {
+    fn default() -> Self {
+        Self {
+            map: HashMap::default(),
+            bytes: 0,
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct Engine {
     jwks: RefCell<JwksCache>,
-    verified: RefCell<HashMap<[u8; 32], Rc<CachedToken>>>,
-    inflight: RefCell<HashMap<String, Inflight>>,
+    verified: RefCell<Bounded<Rc<CachedToken>>>,
+    decisions: RefCell<Bounded<Vec<CachedDecision>>>,
     discovery: RefCell<HashMap<String, (Rc<Discovery>, u64)>>,
     configs: RefCell<ConfigCache>,
-    now_ms: std::cell::Cell<u64>,
     /// (random isolate prefix, counter) for request ids.
-    request_seq: std::cell::Cell<(u32, u64)>,
+    request_seq: Cell<(u32, u64)>,
     /// MAC key for entries in the shared (Cache API) tier; `None`: no shared tier.
     shared_mac: RefCell<Option<Option<[u8; 32]>>>,
     /// The assertion signing key, derived once per (kid, secret).
     assertion_key: RefCell<Option<([u8; 32], Rc<AssertionKey>)>>,
+    /// Versions handed to compiled configs (decisions are cached per version).
+    config_versions: Cell<u64>,
 }
 
 impl Engine {
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// The request's clock reading, recorded for bookkeeping that has no clock of its own.
-    pub fn set_now_ms(&self, now_ms: u64) {
-        self.now_ms.set(now_ms);
     }
 
     /// `{isolate prefix}-{counter}`; `fill` supplies randomness for the prefix, once.
@@ -63,6 +136,13 @@ impl Engine {
         format!("{prefix:08x}-{count:x}")
     }
 
+    /// A new version number for a freshly compiled config.
+    pub fn next_config_version(&self) -> u64 {
+        let v = self.config_versions.get() + 1;
+        self.config_versions.set(v);
+        v
+    }
+
     pub fn with_jwks<R>(&self, f: impl FnOnce(&JwksCache) -> R) -> R {
         f(&self.jwks.borrow())
     }
@@ -75,75 +155,116 @@ impl Engine {
         f(&mut self.configs.borrow_mut())
     }
 
-    /// A token whose signature was verified earlier (the caller re-checks key, claims, policy).
-    pub fn verified_get(&self, digest: &[u8; 32]) -> Option<Rc<CachedToken>> {
-        self.verified.borrow().get(digest).cloned()
+    // --- verified tokens --------------------------------------------------------------------
+
+    /// A token whose signature was verified earlier, found by its **whole text** (no hash
+    /// stands in for it). The caller re-checks the key, the claims and the policy.
+    pub fn verified_get(&self, raw: &str) -> Option<Rc<CachedToken>> {
+        self.verified.borrow().map.get(raw).cloned()
     }
 
-    pub fn verified_remove(&self, digest: &[u8; 32]) {
-        self.verified.borrow_mut().remove(digest);
+    pub fn verified_remove(&self, raw: &str) {
+        let mut c = self.verified.borrow_mut();
+        if c.map.remove(raw).is_some() {
+            c.bytes = c.bytes.saturating_sub(raw.len() + ENTRY_OVERHEAD);
+        }
     }
 
-    pub fn verified_put(&self, digest: [u8; 32], token: Rc<CachedToken>, now: u64) {
-        let mut cache = self.verified.borrow_mut();
-        if cache.len() >= VERIFIED_CACHE_CAP {
+    pub fn verified_put(&self, raw: &str, token: Rc<CachedToken>, now: u64) {
+        let mut c = self.verified.borrow_mut();
+        let cost = raw.len() + ENTRY_OVERHEAD;
+        if c.bytes + cost > VERIFIED_CACHE_BYTES {
             // Drop what expired (beyond any sane leeway); if that is not enough, start over.
-            cache.retain(|_, c| now < c.exp.saturating_add(600));
-            if cache.len() >= VERIFIED_CACHE_CAP {
-                cache.clear();
+            c.map.retain(|_, t| now < t.exp.saturating_add(600));
+            c.bytes = c.map.keys().map(|k| k.len() + ENTRY_OVERHEAD).sum();
+            if c.bytes + cost > VERIFIED_CACHE_BYTES {
+                c.map.clear();
+                c.bytes = 0;
             }
         }
-        cache.insert(digest, token);
+        if c.map.insert(Rc::from(raw), token).is_none() {
+            c.bytes += cost;
+        }
     }
 
     pub fn verified_len(&self) -> usize {
-        self.verified.borrow().len()
+        self.verified.borrow().map.len()
     }
 
-    /// Joins a fetch already under way for `key`, or returns `None` and makes the caller the one
-    /// that fetches (it must call [`Engine::finish_inflight`]).
-    pub fn join_inflight(&self, key: &str) -> Option<oneshot::Receiver<()>> {
-        let now = self.now_ms.get();
-        let mut map = self.inflight.borrow_mut();
-        match map.get_mut(key) {
-            Some(f) if now.saturating_sub(f.started_ms) < INFLIGHT_MAX_S * 1000 => {
-                let (tx, rx) = oneshot::channel();
-                f.waiters.push(tx);
-                Some(rx)
+    // --- decisions for repeated credentials -----------------------------------------------------
+
+    /// The decision made earlier for this exact credential in this scope, if it still holds at
+    /// `now` (its time bound, and the freshness of the key that verified the credential).
+    pub fn decision_get(
+        &self,
+        credential: &str,
+        scope: &DecisionScope,
+        now: u64,
+    ) -> Option<Rc<Decided>> {
+        let c = self.decisions.borrow();
+        let d = c.map.get(credential)?.iter().find(|d| d.scope == *scope)?;
+        if now >= d.valid_until {
+            return None;
+        }
+        if let Some((iss, thumb)) = &d.key {
+            if !self.with_jwks(|j| j.key_fresh(iss, thumb, now)) {
+                return None;
             }
-            _ => {
-                map.insert(
-                    key.to_string(),
-                    Inflight {
-                        started_ms: now,
-                        waiters: Vec::new(),
-                    },
-                );
-                None
+        }
+        Some(d.decided.clone())
+    }
+
+    pub fn decision_put(&self, credential: &str, d: CachedDecision, now: u64) {
+        let mut c = self.decisions.borrow_mut();
+        let cost = ENTRY_OVERHEAD + credential.len();
+        if c.bytes + cost > DECISION_CACHE_BYTES {
+            c.map.retain(|_, v| {
+                v.retain(|d| now < d.valid_until);
+                !v.is_empty()
+            });
+            c.bytes = c
+                .map
+                .iter()
+                .map(|(k, v)| v.len() * (ENTRY_OVERHEAD + k.len()))
+                .sum();
+            if c.bytes + cost > DECISION_CACHE_BYTES {
+                c.map.clear();
+                c.bytes = 0;
             }
+        }
+        // Share the text with the verified-token cache when it holds the same credential.
+        let key = self
+            .verified
+            .borrow()
+            .map
+            .get_key_value(credential)
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| Rc::from(credential));
+        let entry = c.map.entry(key).or_default();
+        // One entry per scope: a newer decision replaces an older one.
+        let before = entry.len();
+        entry.retain(|x| x.scope != d.scope);
+        let removed = before - entry.len();
+        entry.push(d);
+        c.bytes = c.bytes + cost - removed * cost;
+    }
+
+    pub fn decisions_len(&self) -> usize {
+        self.decisions.borrow().map.values().map(Vec::len).sum()
+    }
+
+    /// Forgets every decision made for this credential (a refusal on the full path, a session
+    /// that ended).
+    pub fn decisions_forget(&self, credential: &str) {
+        let mut c = self.decisions.borrow_mut();
+        if let Some(v) = c.map.remove(credential) {
+            c.bytes = c
+                .bytes
+                .saturating_sub(v.len() * (ENTRY_OVERHEAD + credential.len()));
         }
     }
 
-    /// Waits on a fetch already under way for `key`, if there is one (never becomes the fetcher).
-    pub fn wait_inflight(&self, key: &str) -> Option<oneshot::Receiver<()>> {
-        let now = self.now_ms.get();
-        let mut map = self.inflight.borrow_mut();
-        let f = map
-            .get_mut(key)
-            .filter(|f| now.saturating_sub(f.started_ms) < INFLIGHT_MAX_S * 1000)?;
-        let (tx, rx) = oneshot::channel();
-        f.waiters.push(tx);
-        Some(rx)
-    }
-
-    pub fn finish_inflight(&self, key: &str) {
-        let done = self.inflight.borrow_mut().remove(key);
-        if let Some(f) = done {
-            for w in f.waiters {
-                let _ = w.send(());
-            }
-        }
-    }
+    // --- the rest ---------------------------------------------------------------------------
 
     /// Sets the shared-tier MAC key once per isolate (secrets do not change within one).
     pub fn init_shared_mac(&self, derive: impl FnOnce() -> Option<[u8; 32]>) {
@@ -181,5 +302,74 @@ impl Engine {
         self.discovery
             .borrow_mut()
             .insert(issuer.to_string(), (doc, fresh_until));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(rule: &str) -> DecisionScope {
+        DecisionScope {
+            org_id: "org_a".into(),
+            tenant_version: 1,
+            org_version: 1,
+            method: "GET".into(),
+            rule: rule.into(),
+        }
+    }
+
+    fn refused() -> CachedDecision {
+        CachedDecision {
+            scope: scope("r"),
+            valid_until: 100,
+            key: None,
+            decided: Rc::new(Decided::Refused(Refusal::UnknownOrg)),
+        }
+    }
+
+    /// A hit needs the whole credential and the same scope; a time bound ends it.
+    #[test]
+    fn decisions_match_whole_credential_and_scope_until_their_bound() {
+        let e = Engine::new();
+        e.decision_put("tok-1", refused(), 0);
+        assert!(e.decision_get("tok-1", &scope("r"), 99).is_some());
+        assert!(e.decision_get("tok-1", &scope("r"), 100).is_none());
+        assert!(e.decision_get("tok-", &scope("r"), 1).is_none());
+        assert!(e.decision_get("tok-1", &scope("other"), 1).is_none());
+        let mut s = scope("r");
+        s.org_version = 2;
+        assert!(e.decision_get("tok-1", &s, 1).is_none(), "a new config");
+        e.decisions_forget("tok-1");
+        assert_eq!(e.decisions_len(), 0);
+    }
+
+    /// A decision verified by a JWKS key holds only while that key is in a fresh set.
+    #[test]
+    fn decisions_end_with_their_key() {
+        let e = Engine::new();
+        let mut d = refused();
+        d.key = Some(("iss".into(), [1; 32]));
+        e.decision_put("tok", d, 0);
+        assert!(
+            e.decision_get("tok", &scope("r"), 1).is_none(),
+            "no key set"
+        );
+    }
+
+    /// The caches are bounded in bytes: a flood of distinct long credentials never grows them
+    /// past their budget.
+    #[test]
+    fn decision_cache_is_bounded_in_bytes() {
+        let e = Engine::new();
+        let long = "x".repeat(4000);
+        for i in 0..5000 {
+            let mut d = refused();
+            d.valid_until = u64::MAX;
+            e.decision_put(&format!("{long}{i}"), d, 0);
+        }
+        let c = e.decisions.borrow();
+        assert!(c.bytes <= DECISION_CACHE_BYTES, "{}", c.bytes);
+        assert!(c.map.len() < 5000);
     }
 }

@@ -95,3 +95,80 @@ impl Refusal {
         resp
     }
 }
+
+/// Why the pipeline stopped before a decision: it needs I/O first, or it refuses. Stages return
+/// their own errors; `From` impls turn each into this, so the pipeline reads as a chain of `?`
+/// and a refusal becomes HTTP in one place ([`Refusal::to_json`], the branded refusal page).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Halt {
+    Need(crate::io::Io),
+    /// The host passed only some request headers, and the tenant's config reads these others.
+    NeedHeaders(Vec<String>),
+    Refuse(Refusal),
+}
+
+impl From<crate::io::Need> for Halt {
+    fn from(n: crate::io::Need) -> Self {
+        Halt::Need(n.0)
+    }
+}
+
+impl From<Refusal> for Halt {
+    fn from(r: Refusal) -> Self {
+        Halt::Refuse(r)
+    }
+}
+
+impl<E: Into<Refusal>> From<crate::io::Pending<E>> for Halt {
+    fn from(p: crate::io::Pending<E>) -> Self {
+        match p {
+            crate::io::Pending::Need(io) => Halt::Need(io),
+            crate::io::Pending::Fail(e) => Halt::Refuse(e.into()),
+        }
+    }
+}
+
+impl From<crate::token::TokenError> for Refusal {
+    /// RFC 6750 §3.1: a bad token is `invalid_token` (401); keys the IdP could not give us are
+    /// our fault (503).
+    fn from(e: crate::token::TokenError) -> Self {
+        if e.is_internal() {
+            Refusal::Internal {
+                detail: format!("{e:?}"),
+            }
+        } else {
+            Refusal::Unauthenticated {
+                reason: e.reason(),
+                invalid_token: true,
+            }
+        }
+    }
+}
+
+impl From<crate::org::LoadError> for Refusal {
+    /// KV down or a document invalid: that org (or the tenant) fails closed with a 503.
+    fn from(e: crate::org::LoadError) -> Self {
+        Refusal::Internal {
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::token::TokenError> for Halt {
+    fn from(e: crate::token::TokenError) -> Self {
+        Halt::Refuse(e.into())
+    }
+}
+
+impl From<crate::org::LoadError> for Halt {
+    fn from(e: crate::org::LoadError) -> Self {
+        Halt::Refuse(e.into())
+    }
+}
+
+/// An internal fault with its detail (for the log only).
+pub fn internal(detail: impl std::fmt::Display) -> Refusal {
+    Refusal::Internal {
+        detail: detail.to_string(),
+    }
+}

@@ -6,7 +6,6 @@
 
 use crate::authz::decision::Principal;
 use crate::b64;
-use crate::org::policy::TenantPolicy;
 use crate::session;
 
 /// orggate's cookies never reach the origin.
@@ -31,42 +30,41 @@ pub const ROUTING_OVERRIDE_HEADERS: [&str; 9] = [
     "forwarded",
 ];
 
-/// The client's headers minus everything orggate owns and anything that re-routes the origin.
-pub fn sanitized_headers(
-    tenant: &TenantPolicy,
-    headers: &[(String, String)],
-) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(headers.len() + 8);
-    for (name, value) in headers {
-        let lower = name.to_ascii_lowercase();
-        // CGI-style servers map `x_orggate_org_id` onto the same variable as
-        // `x-orggate-org-id`: compare with underscores read as dashes.
-        let n = lower.replace('_', "-");
-        if n.starts_with(&tenant.header_prefix)
-            || n.starts_with("x-orggate-")
-            || ROUTING_OVERRIDE_HEADERS.contains(&n.as_str())
-            || tenant.strip_headers.contains(&n)
-            // hop-by-hop and CDN-internal headers the runtime sets itself
-            || n == "host"
-            || n == "content-length"
-            || n == "connection"
-        {
-            continue;
-        }
-        if n == "cookie" {
-            let kept: Vec<String> = session::parse_cookie_header(value)
-                .into_iter()
-                .filter(|(k, _)| !is_orggate_cookie(k))
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            if !kept.is_empty() {
-                out.push((lower, kept.join("; ")));
-            }
-            continue;
-        }
-        out.push((lower, value.clone()));
+/// Header names (dash-normalized, lowercase) no client may send to the origin: every header of
+/// orggate's family (`x-orggate-` and the configured prefix, so `x_orggate_org_id` too: CGI-style
+/// servers map it onto the same variable) and the routing overrides, plus the tenant's extras.
+pub fn strip_lists(header_prefix: &str, extra: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut prefixes = vec!["x-orggate-".to_string()];
+    if header_prefix != "x-orggate-" {
+        prefixes.push(header_prefix.replace('_', "-"));
     }
-    out
+    let mut names: Vec<String> = ROUTING_OVERRIDE_HEADERS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for h in extra {
+        let n = h.to_ascii_lowercase().replace('_', "-");
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    (prefixes, names)
+}
+
+/// The `Cookie` header the origin may see: the client's cookies minus orggate's own.
+/// `None`: the header is unchanged; `Some(None)`: remove it; `Some(Some(v))`: replace it.
+pub fn cookie_edit<'a>(values: impl Iterator<Item = &'a str>) -> Option<Option<String>> {
+    let values: Vec<&str> = values.collect();
+    if !values.iter().any(|v| v.contains("orggate_")) {
+        return None;
+    }
+    let kept: Vec<String> = values
+        .iter()
+        .flat_map(|v| session::parse_cookie_header(v))
+        .filter(|(k, _)| !is_orggate_cookie(k))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    Some((!kept.is_empty()).then(|| kept.join("; ")))
 }
 
 /// Header values must be visible ASCII; anything else is dropped from identity headers.
@@ -76,12 +74,8 @@ fn header_safe(v: &str) -> Option<String> {
 }
 
 /// Identity headers for the origin (names with the configured prefix, default `x-orggate-`).
-pub fn identity_headers(
-    tenant: &TenantPolicy,
-    p: &Principal,
-    request_id: &str,
-) -> Vec<(String, String)> {
-    let pre = &tenant.header_prefix;
+/// The same for every request of one principal (the request id is added per request).
+pub fn identity_headers(pre: &str, p: &Principal) -> Vec<(String, String)> {
     let mut h = vec![
         (format!("{pre}org-id"), p.org_id.clone()),
         (format!("{pre}org-name"), p.org_name.clone()),
@@ -90,7 +84,6 @@ pub fn identity_headers(
             format!("{pre}membership"),
             p.membership.as_str().to_string(),
         ),
-        (format!("{pre}request-id"), request_id.to_string()),
     ];
     let mut opt = |name: &str, v: Option<&str>| {
         if let Some(v) = v.and_then(header_safe) {

@@ -1,6 +1,10 @@
 //! Plain request and response views: what the core sees of HTTP, with no platform types.
 
-/// An incoming request as the core sees it.
+use std::rc::Rc;
+
+/// An incoming request as the core sees it: method, URL and the headers the pipeline reads.
+/// The body never enters the core: orggate decides on method, URL and headers, and the edge
+/// streams the body to the origin untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestView {
     pub method: String,
@@ -8,26 +12,40 @@ pub struct RequestView {
     pub url: String,
     /// Header names lowercased; repeated headers stay separate entries.
     pub headers: Vec<(String, String)>,
-    /// Read only for the login form posts (small, bounded by the edge).
-    pub body: Option<Vec<u8>>,
+    /// Where the URL's parts are, found once at construction (`None`: not an http(s) URL).
+    spans: Option<Spans>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Spans {
+    scheme: (usize, usize),
+    authority: (usize, usize),
+    host: (usize, usize),
+    path: (usize, usize),
+    query: Option<(usize, usize)>,
 }
 
 impl RequestView {
     pub fn new(method: &str, url: &str, headers: &[(&str, &str)]) -> Self {
-        Self {
-            method: method.to_ascii_uppercase(),
-            url: url.to_string(),
-            headers: headers
+        Self::from_parts(
+            method.to_ascii_uppercase(),
+            url.to_string(),
+            headers
                 .iter()
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
                 .collect(),
-            body: None,
-        }
+        )
     }
 
-    pub fn with_body(mut self, body: &[u8]) -> Self {
-        self.body = Some(body.to_vec());
-        self
+    /// From owned parts (the edge); `headers` names must already be lowercase.
+    pub fn from_parts(method: String, url: String, headers: Vec<(String, String)>) -> Self {
+        let spans = Spans::find(&url);
+        Self {
+            method,
+            url,
+            headers,
+            spans,
+        }
     }
 
     /// First value of a header (case-insensitive name).
@@ -47,7 +65,19 @@ impl RequestView {
 
     /// The URL split into its parts, or `None` when it is not an absolute http(s) URL.
     pub fn url_parts(&self) -> Option<UrlParts<'_>> {
-        UrlParts::parse(&self.url)
+        let s = self.spans?;
+        let at = |(a, b): (usize, usize)| self.url.get(a..b).unwrap_or("");
+        Some(UrlParts {
+            scheme: at(s.scheme),
+            authority: at(s.authority),
+            host: at(s.host),
+            path: if s.path.0 == s.path.1 {
+                "/"
+            } else {
+                at(s.path)
+            },
+            query: s.query.map(at),
+        })
     }
 
     /// Does the client want HTML (a browser navigation) rather than JSON (an API)?
@@ -58,6 +88,43 @@ impl RequestView {
         let accept = self.header("accept").unwrap_or("");
         let mode = self.header("sec-fetch-mode").unwrap_or("");
         mode == "navigate" || accept.contains("text/html")
+    }
+}
+
+impl Spans {
+    fn find(url: &str) -> Option<Spans> {
+        let scheme_end = url.find("://")?;
+        let scheme = &url[..scheme_end];
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let rest_start = scheme_end + 3;
+        // The runtime strips the fragment; be safe anyway.
+        let end = url[rest_start..]
+            .find('#')
+            .map_or(url.len(), |i| rest_start + i);
+        let rest = &url[rest_start..end];
+        let path_start = rest_start + rest.find(['/', '?']).unwrap_or(rest.len());
+        let authority = &url[rest_start..path_start];
+        let (path_end, query) = match url[path_start..end].find('?') {
+            Some(q) => (path_start + q, Some((path_start + q + 1, end))),
+            None => (end, None),
+        };
+        let host_len = if authority.starts_with('[') {
+            authority.find(']').map_or(authority.len(), |i| i + 1)
+        } else {
+            authority.find(':').unwrap_or(authority.len())
+        };
+        if host_len == 0 || authority.contains('@') {
+            return None;
+        }
+        Some(Spans {
+            scheme: (0, scheme_end),
+            authority: (rest_start, path_start),
+            host: (rest_start, rest_start + host_len),
+            path: (path_start, path_end),
+            query,
+        })
     }
 }
 
@@ -77,38 +144,60 @@ pub struct UrlParts<'a> {
 
 impl<'a> UrlParts<'a> {
     pub fn parse(url: &'a str) -> Option<Self> {
-        let (scheme, rest) = url.split_once("://")?;
-        if scheme != "http" && scheme != "https" {
-            return None;
-        }
-        let rest = rest.split('#').next().unwrap_or(rest);
-        let path_start = rest.find(['/', '?']).unwrap_or(rest.len());
-        let authority = &rest[..path_start];
-        let after = &rest[path_start..];
-        let (path, query) = match after.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (after, None),
-        };
-        let path = if path.is_empty() { "/" } else { path };
-        let host = if authority.starts_with('[') {
-            authority.split_inclusive(']').next().unwrap_or(authority)
-        } else {
-            authority.split(':').next().unwrap_or(authority)
-        };
-        if host.is_empty() || authority.contains('@') {
-            return None;
-        }
+        let s = Spans::find(url)?;
+        let at = |(a, b): (usize, usize)| url.get(a..b).unwrap_or("");
         Some(Self {
-            scheme,
-            authority,
-            host,
-            path,
-            query,
+            scheme: at(s.scheme),
+            authority: at(s.authority),
+            host: at(s.host),
+            path: if s.path.0 == s.path.1 {
+                "/"
+            } else {
+                at(s.path)
+            },
+            query: s.query.map(at),
         })
     }
 
     pub fn origin(&self) -> String {
         format!("{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// An outgoing HTTP request built by the core (JWKS, discovery, token endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![("accept".into(), "application/json".into())],
+            body: None,
+        }
+    }
+}
+
+/// The answer to an [`HttpRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -176,17 +265,67 @@ pub enum Upstream {
     Assets,
 }
 
-/// An allowed request, rewritten: the edge sends exactly this.
+/// An allowed request, rewritten. The edge forwards the incoming request (its body streamed
+/// through untouched) to `url`, with these header edits: every header whose name, with `_` read
+/// as `-`, starts with one of `strip_prefixes` or equals one of `strip_names` is removed, then
+/// `set_headers` are set. [`Forward::apply`] computes the result for a header list (tests and
+/// `explain` show exactly what the origin receives).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forward {
     pub upstream: Upstream,
-    pub method: String,
     /// Absolute URL to fetch, with the normalized path the route matcher saw.
     pub url: String,
-    /// The full header list to send (client headers minus orggate's, plus identity headers).
-    pub headers: Vec<(String, String)>,
+    pub strip_prefixes: Rc<[String]>,
+    pub strip_names: Rc<[String]>,
+    pub set_headers: Vec<(String, String)>,
     /// Headers to set on the origin's response (e.g. `cache-control: private`, refreshed cookies).
     pub response_headers: Vec<(String, String)>,
+    /// Send none of the client's headers (public login assets).
+    pub no_client_headers: bool,
+}
+
+impl Forward {
+    /// A GET of a public resource, without the client's headers.
+    pub fn plain(upstream: Upstream, url: String) -> Self {
+        Self {
+            upstream,
+            url,
+            strip_prefixes: Rc::from(Vec::new()),
+            strip_names: Rc::from(Vec::new()),
+            set_headers: Vec::new(),
+            response_headers: Vec::new(),
+            no_client_headers: true,
+        }
+    }
+
+    /// Does the edit remove this (lowercase) header name?
+    pub fn strips(&self, name: &str) -> bool {
+        let n = name.replace('_', "-");
+        self.strip_prefixes
+            .iter()
+            .any(|p| n.starts_with(p.as_str()))
+            || self.strip_names.contains(&n)
+            || self.set_headers.iter().any(|(k, _)| *k == n)
+    }
+
+    /// The headers the origin receives for a request that carried `incoming` (the runtime sets
+    /// `host`, `content-length` and `connection` itself).
+    pub fn apply(&self, incoming: &[(String, String)]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = if self.no_client_headers {
+            Vec::new()
+        } else {
+            incoming
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .filter(|(k, _)| {
+                    !self.strips(k)
+                        && !matches!(k.as_str(), "host" | "content-length" | "connection")
+                })
+                .collect()
+        };
+        out.extend(self.set_headers.iter().cloned());
+        out
+    }
 }
 
 /// What the core decided for one request.
@@ -194,6 +333,37 @@ pub struct Forward {
 pub enum Outcome {
     Respond(ResponseView),
     Forward(Forward),
+}
+
+/// `application/x-www-form-urlencoded` value decoding (`+` is a space); `None` for bad UTF-8 or
+/// a broken escape. The one decoder of query strings in the core.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let h = b.get(i + 1..i + 3)?;
+                let hi = (h[0] as char).to_digit(16)?;
+                let lo = (h[1] as char).to_digit(16)?;
+                out.push((hi * 16 + lo) as u8);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The first value of `name` in a raw query string, decoded.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == name).then(|| percent_decode(v)).flatten()
+    })
 }
 
 #[cfg(test)]
@@ -212,5 +382,14 @@ mod tests {
         assert_eq!(u.host, "acme.example.com");
         assert!(UrlParts::parse("ftp://x/").is_none());
         assert!(UrlParts::parse("https://user@x/").is_none());
+        let u = UrlParts::parse("https://[::1]:8443?x#f").unwrap();
+        assert_eq!(
+            (u.host, u.authority, u.path, u.query),
+            ("[::1]", "[::1]:8443", "/", Some("x"))
+        );
+        let r = RequestView::new("get", "http://a.b/p?q=1", &[("X-A", "1")]);
+        assert_eq!(r.url_parts().unwrap().path, "/p");
+        assert_eq!(r.header("x-a"), Some("1"));
+        assert!(RequestView::new("GET", "nope", &[]).url_parts().is_none());
     }
 }

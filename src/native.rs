@@ -1,5 +1,5 @@
-//! Native (non-wasm) implementations of the ports: pure-Rust signatures through jwt-compact (the
-//! CLI and the native tests use them), plus the system clock and OS randomness for the CLI.
+//! Native (non-wasm) implementations of ports: pure-Rust signatures through jwt-compact (the CLI
+//! and the native tests use them) and the system clock for the CLI.
 
 use crate::keys::jwk::{EcCurve, KeyMaterial, PublicJwk};
 use crate::ports::{Clock, PortError, SignatureVerifier};
@@ -14,7 +14,7 @@ use std::borrow::Cow;
 pub struct NativeVerifier;
 
 impl SignatureVerifier for NativeVerifier {
-    async fn verify(
+    fn verify(
         &self,
         alg: Alg,
         key: &PublicJwk,

@@ -1,105 +1,48 @@
 //! The core's needs, named as small traits ("ports").
 //!
-//! The Workers glue in [`crate::edge`] implements each once against the platform (KV, `fetch`,
-//! `Date.now`, `crypto.getRandomValues`, `crypto.subtle`, the Cache API); `crate::testing` implements
-//! each once more as an in-memory fake. The core never performs I/O except through these.
-//!
-//! The traits use `async fn` without `Send` bounds on purpose: a Worker isolate is single-threaded
-//! and its futures are `!Send`.
-#![allow(async_fn_in_trait)]
+//! Two kinds:
+//! - [`Host`]: what the core reads **synchronously** while it decides: randomness (login state,
+//!   nonces, AEAD nonces) and Worker secrets by name. The clock is not a port the core calls: the
+//!   driver reads it once and the request carries the reading ([`crate::exchange::Exchange`]).
+//! - The I/O ports ([`OrgStore`], [`HttpClient`], [`SignatureVerifier`], [`SharedCache`]): the
+//!   core never calls these. It names the I/O it needs ([`crate::io::Io`]) and a driver performs
+//!   it. [`crate::driver`] performs it through these traits (native tests with the fakes of
+//!   [`crate::testing`], the CLI with [`crate::native`]); the Worker's driver (`edge`) performs
+//!   the same I/O with workers-rs and WebCrypto.
 
+pub use crate::http::{HttpRequest, HttpResponse};
+pub use crate::io::PortError;
 use crate::keys::jwk::PublicJwk;
 use crate::token::jws::Alg;
 
-/// A failure of the platform underneath a port: never the caller's fault, so it maps to a 5xx.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortError {
-    pub port: &'static str,
-    pub detail: String,
+/// Randomness and secrets, read synchronously by the core.
+pub trait Host {
+    /// Cryptographically secure random bytes.
+    fn random(&self, buf: &mut [u8]) -> Result<(), PortError>;
+    /// A Worker secret by name (`wrangler secret put`; `.dev.vars` locally).
+    fn secret(&self, name: &str) -> Option<String>;
 }
 
-impl PortError {
-    pub fn new(port: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            port,
-            detail: detail.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for PortError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} port: {}", self.port, self.detail)
-    }
+/// Wall-clock time, read by drivers once per request (the core never reads a clock).
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
 }
 
 /// Organization config store (Workers KV binding `ORGS`). Values are JSON text.
 pub trait OrgStore {
-    async fn get(&self, key: &str) -> Result<Option<String>, PortError>;
-}
-
-/// An outgoing HTTP request built by the core (JWKS, discovery, token endpoint).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
-}
-
-impl HttpRequest {
-    pub fn get(url: impl Into<String>) -> Self {
-        Self {
-            method: "GET".into(),
-            url: url.into(),
-            headers: vec![("accept".into(), "application/json".into())],
-            body: None,
-        }
-    }
-}
-
-/// The answer to an [`HttpRequest`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
+    fn get(&self, key: &str) -> Result<Option<String>, PortError>;
 }
 
 /// Outgoing HTTP (`fetch` on Workers).
 pub trait HttpClient {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, PortError>;
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, PortError>;
 }
 
-/// Wall-clock time. The core never reads a clock itself (style principle 3).
-pub trait Clock {
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> u64;
-    fn now_s(&self) -> u64 {
-        self.now_ms() / 1000
-    }
-}
-
-/// Cryptographically secure random bytes.
-pub trait Rng {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), PortError>;
-}
-
-/// Checks one JWS signature. On wasm32 RS*/PS*/ES* go to `crypto.subtle.verify`; natively (tests,
-/// CLI) everything is pure Rust. Implementations may cache imported keys, keyed by
-/// [`PublicJwk::thumbprint`], so a rotated key is never confused with its predecessor.
+/// Checks one JWS signature (RS*/PS*/ES*/EdDSA; the core checks HS256 itself).
 pub trait SignatureVerifier {
     /// `Ok(false)` is a bad signature; `Err` is a fault (e.g. a key the platform cannot import).
-    async fn verify(
+    fn verify(
         &self,
         alg: Alg,
         key: &PublicJwk,
@@ -108,32 +51,23 @@ pub trait SignatureVerifier {
     ) -> Result<bool, PortError>;
 }
 
-/// A cache shared between isolates of one location (the Workers Cache API): used so that a JWKS
-/// fetched by one isolate serves the others, sparing the IdP's rate limit.
+/// A cache shared between isolates of one location (the Workers Cache API): a JWKS fetched by
+/// one isolate serves the others, sparing the IdP's rate limit.
 pub trait SharedCache {
-    async fn get(&self, key: &str) -> Result<Option<String>, PortError>;
-    async fn put(&self, key: &str, value: &str, ttl_s: u64) -> Result<(), PortError>;
+    fn get(&self, key: &str) -> Option<String>;
+    fn put(&self, key: &str, value: &str, ttl_s: u64);
 }
 
-/// Worker secrets by name (`wrangler secret put`; `.dev.vars` locally).
-pub trait Secrets {
-    fn secret(&self, name: &str) -> Option<String>;
-}
-
-/// Everything the core needs from its platform, in one bundle.
-pub trait Ports {
+/// Everything a synchronous driver needs to run the core on one platform.
+pub trait Ports: Host {
     type Store: OrgStore;
     type Http: HttpClient;
     type Clock: Clock;
-    type Rng: Rng;
     type Verifier: SignatureVerifier;
     type Cache: SharedCache;
-    type Secrets: Secrets;
     fn store(&self) -> &Self::Store;
     fn http(&self) -> &Self::Http;
     fn clock(&self) -> &Self::Clock;
-    fn rng(&self) -> &Self::Rng;
     fn verifier(&self) -> &Self::Verifier;
     fn cache(&self) -> &Self::Cache;
-    fn secrets(&self) -> &Self::Secrets;
 }

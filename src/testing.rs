@@ -1,6 +1,7 @@
-//! In-memory fakes of every port (style: daphne's `testing/mod.rs`): a map for KV, a scripted HTTP
+//! In-memory fakes of every port (as daphne's `testing/mod.rs`): a map for KV, a scripted HTTP
 //! client that counts what was sent, a settable clock, a deterministic RNG, a map of secrets.
-//! Used by the unit tests, `tests/`, and the CLI's `explain`.
+//! The native tests drive the real pipeline over them with [`crate::driver`]; `orggate explain`
+//! runs the same pipeline over them too.
 
 use crate::native::NativeVerifier;
 use crate::ports::*;
@@ -21,7 +22,7 @@ impl MemStore {
 }
 
 impl OrgStore for MemStore {
-    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+    fn get(&self, key: &str) -> Result<Option<String>, PortError> {
         self.reads.set(self.reads.get() + 1);
         if self.fail.get() {
             return Err(PortError::new("kv", "scripted failure"));
@@ -62,9 +63,9 @@ impl ScriptedHttp {
 }
 
 impl HttpClient for ScriptedHttp {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, PortError> {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, PortError> {
         let url = request.url.clone();
-        self.sent.borrow_mut().push(request);
+        self.sent.borrow_mut().push(request.clone());
         self.routes
             .borrow()
             .get(&url)
@@ -98,8 +99,8 @@ impl Clock for FixedClock {
 #[derive(Debug, Default)]
 pub struct CounterRng(pub Cell<u64>);
 
-impl Rng for CounterRng {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), PortError> {
+impl CounterRng {
+    pub fn fill(&self, buf: &mut [u8]) -> Result<(), PortError> {
         use sha2::{Digest, Sha256};
         for chunk in buf.chunks_mut(32) {
             let n = self.0.get();
@@ -117,14 +118,13 @@ pub struct MemCache {
 }
 
 impl SharedCache for MemCache {
-    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
-        Ok(self.data.borrow().get(key).cloned())
+    fn get(&self, key: &str) -> Option<String> {
+        self.data.borrow().get(key).cloned()
     }
-    async fn put(&self, key: &str, value: &str, _ttl_s: u64) -> Result<(), PortError> {
+    fn put(&self, key: &str, value: &str, _ttl_s: u64) {
         self.data
             .borrow_mut()
             .insert(key.to_string(), value.to_string());
-        Ok(())
     }
 }
 
@@ -137,8 +137,8 @@ impl MapSecrets {
     }
 }
 
-impl Secrets for MapSecrets {
-    fn secret(&self, name: &str) -> Option<String> {
+impl MapSecrets {
+    pub fn get(&self, name: &str) -> Option<String> {
         self.0.borrow().get(name).cloned()
     }
 }
@@ -155,14 +155,21 @@ pub struct FakePorts {
     pub secrets: MapSecrets,
 }
 
+impl Host for FakePorts {
+    fn random(&self, buf: &mut [u8]) -> Result<(), PortError> {
+        self.rng.fill(buf)
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        self.secrets.get(name)
+    }
+}
+
 impl Ports for FakePorts {
     type Store = MemStore;
     type Http = ScriptedHttp;
     type Clock = FixedClock;
-    type Rng = CounterRng;
     type Verifier = NativeVerifier;
     type Cache = MemCache;
-    type Secrets = MapSecrets;
     fn store(&self) -> &MemStore {
         &self.store
     }
@@ -172,35 +179,10 @@ impl Ports for FakePorts {
     fn clock(&self) -> &FixedClock {
         &self.clock
     }
-    fn rng(&self) -> &CounterRng {
-        &self.rng
-    }
     fn verifier(&self) -> &NativeVerifier {
         &self.verifier
     }
     fn cache(&self) -> &MemCache {
         &self.cache
-    }
-    fn secrets(&self) -> &MapSecrets {
-        &self.secrets
-    }
-}
-
-/// Runs a future to completion on the current thread (our fakes never pend).
-#[allow(clippy::panic)]
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-    let waker = Waker::noop();
-    let mut cx = Context::from_waker(waker);
-    let mut f = pin!(f);
-    for _ in 0..1_000_000 {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-    #[allow(clippy::panic)]
-    {
-        panic!("future never completed: a fake port must have been left pending")
     }
 }

@@ -698,55 +698,61 @@ fn cold_start_idp_down_is_unavailable() {
     assert!(matches!(e, TokenError::KeysUnavailable { .. }), "{e:?}");
 }
 
-/// ColdIsolateBurst: on a fresh isolate, a request arrives while another request's JWKS fetch is
-/// still under way. It must wait for that fetch and verify, not answer 503 "no keys yet" (and it
-/// must not start a second fetch).
+/// ColdIsolateBurst: on a fresh isolate, two requests arrive before either has keys. Both stop
+/// on the same JWKS fetch, named identically and marked coalescable, so the Worker's driver makes
+/// one fetch and hands both the answer; each then verifies (no 503 "no keys yet", no second
+/// fetch).
 #[test]
-fn burst_on_a_cold_isolate_waits_for_the_fetch_under_way() {
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
+fn burst_on_a_cold_isolate_shares_one_fetch() {
+    use orggate::exchange::Exchange;
+    use orggate::http::RequestView;
+    use orggate::io::{Io, Pending};
 
     let ports = idp();
     let engine = Engine::new();
     let t = tenant(json!({}));
-    // The first request has started fetching (and not finished).
-    engine.with_jwks_mut(|c| c.begin_fetch(ISS, NOW));
-    assert!(
-        engine.join_inflight(ISS).is_none(),
-        "this test plays the fetching request"
-    );
-
-    let raw = token_at(NOW, "burst");
-    let mut second = pin!(orggate::token::verify(&ports, &engine, &t, &raw));
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(
-        second.as_mut().poll(&mut cx).is_pending(),
-        "the second request waits"
-    );
-
-    // The first request's fetch completes.
-    let parsed = orggate::keys::jwk::parse_jwks(published_jwks().as_bytes()).unwrap();
-    engine.with_jwks_mut(|c| {
-        c.store(
-            ISS,
-            orggate::keys::cache::KeySet {
-                keys: parsed.keys.into_iter().map(Rc::new).collect(),
-                fetched_at: NOW,
-                fresh_until: NOW + 600,
-            },
+    let new_ex = |id: &str| {
+        Exchange::new(
+            RequestView::new("GET", "https://acme.example/", &[]),
+            NOW * 1000,
+            id.into(),
         )
-    });
-    engine.finish_inflight(ISS);
-    match second.as_mut().poll(&mut cx) {
-        Poll::Ready(r) => {
-            expect_ok(r);
-        }
-        Poll::Pending => panic!("still waiting after the fetch finished"),
-    }
+    };
+    let (raw_a, raw_b) = (token_at(NOW, "burst-a"), token_at(NOW, "burst-b"));
+    let (mut a, mut b) = (new_ex("a"), new_ex("b"));
+    let need =
+        |ex: &mut Exchange, raw: &str| match orggate::token::verify(&engine, &ports, ex, &t, raw) {
+            Err(Pending::Need(io)) => io,
+            other => panic!("expected a need, got {other:?}"),
+        };
+    let (io_a, io_b) = (need(&mut a, &raw_a), need(&mut b, &raw_b));
+    assert_eq!(io_a, io_b, "the same fetch, so one answer serves both");
+    let Io::Fetch { coalesce, request } = &io_a else {
+        panic!("expected the JWKS fetch, got {io_a:?}")
+    };
+    assert_eq!(request.url, JWKS_URI);
     assert_eq!(
-        ports.http.count(JWKS_URI),
-        0,
-        "the waiting request did not fetch on its own"
+        coalesce.as_deref(),
+        Some(format!("jwks:{JWKS_URI}").as_str())
     );
+    // The driver performs it once and answers both.
+    let answer = orggate::driver::perform(&ports, &io_a);
+    a.io.record(io_a.clone(), answer.clone());
+    b.io.record(io_b, answer);
+    for (ex, raw) in [(&mut a, &raw_a), (&mut b, &raw_b)] {
+        let mut result = orggate::token::verify(&engine, &ports, ex, &t, raw);
+        // EdDSA goes to the host's crypto: one more round trip each.
+        if let Err(Pending::Need(io)) = &result {
+            assert!(matches!(io, Io::Verify(_)), "{io:?}");
+            let ans = orggate::driver::perform(&ports, io);
+            ex.io.record(io.clone(), ans);
+            result = orggate::token::verify(&engine, &ports, ex, &t, raw);
+        }
+        expect_ok(result.map_err(|p| match p {
+            Pending::Fail(e) => e,
+            Pending::Need(io) => panic!("still needs {io:?}"),
+        }));
+    }
+    assert_eq!(ports.http.count(JWKS_URI), 1, "one fetch for the burst");
+    assert_eq!(engine.with_jwks(|c| c.fetch_count(ISS)), 1);
 }

@@ -14,7 +14,6 @@ use common::*;
 use orggate::engine::Engine;
 use orggate::keys::jwk::{parse_jwk, KeyUseError};
 use orggate::ports::SignatureVerifier;
-use orggate::testing::block_on;
 use orggate::token::jws::Alg;
 use orggate::token::TokenError;
 use serde_json::json;
@@ -223,11 +222,11 @@ fn native_verifier_rejects_zero_and_der_ecdsa_signatures() {
     let jwk = parse_jwk(k.public()).unwrap();
     let input = signing_input(&header("ES256", &k.kid).to_string(), &claims().to_string());
     let verifier = orggate::native::NativeVerifier;
-    let zero = block_on(verifier.verify(Alg::ES256, &jwk, input.as_bytes(), &[0u8; 64]));
+    let zero = verifier.verify(Alg::ES256, &jwk, input.as_bytes(), &[0u8; 64]);
     assert_eq!(zero, Ok(false));
     let sig = sign_bytes("ES256", &k, input.as_bytes());
     assert_eq!(
-        block_on(verifier.verify(Alg::ES256, &jwk, input.as_bytes(), &sig)),
+        verifier.verify(Alg::ES256, &jwk, input.as_bytes(), &sig),
         Ok(true)
     );
     // The same r and s as a DER SEQUENCE of two INTEGERs (the X.509 form, not the JWS one):
@@ -237,7 +236,7 @@ fn native_verifier_rejects_zero_and_der_ecdsa_signatures() {
     der.extend_from_slice(&[0x02, 0x20]);
     der.extend_from_slice(&sig[32..]);
     assert_eq!(
-        block_on(verifier.verify(Alg::ES256, &jwk, input.as_bytes(), &der)),
+        verifier.verify(Alg::ES256, &jwk, input.as_bytes(), &der),
         Ok(false)
     );
 }

@@ -105,7 +105,7 @@ export function contestantOptions(kind, {
   const extra = inspectorPort ? { inspectorPort, inspectorHost: '127.0.0.1' } : {};
   Object.assign(extra, onLog ? { handleRuntimeStdio: (o, e) => { o.on('data', onLog); e.on('data', onLog); } } : {});
   if (kind === 'orggate') {
-    if (!existsSync(`${ROOT}build/index_bg.wasm`)) throw new Error('build/ missing: run `make build`');
+    if (!existsSync(`${ROOT}build/worker/index.wasm`)) throw new Error('build/ missing: run `make build`');
     return {
       ...COMMON,
       port,

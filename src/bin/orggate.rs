@@ -11,22 +11,19 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
-    use orggate::authz::decision::{scope_to_org, Requirement};
-    use orggate::authz::effective::{effective, Access};
     use orggate::authz::path::normalize;
+    use orggate::driver;
     use orggate::engine::Engine;
-    use orggate::http::UrlParts;
-    use orggate::org::policy::{parse_raw, OrgPolicy, TenantPolicy};
-    use orggate::org::resolve::{addressed, OrgRef};
-    use orggate::token::claims::identity;
-    use orggate::token::VerifiedClaims;
+    use orggate::http::{Outcome, RequestView, UrlParts};
+    use orggate::native::SystemClock;
+    use orggate::org::policy::{parse_raw, AudiencePattern, TenantPolicy};
+    use orggate::ports::{Clock, OrgStore};
+    use orggate::testing::FakePorts;
     use serde_json::{Map, Value};
-    use std::collections::HashMap;
-    use std::rc::Rc;
 
     const USAGE: &str = "usage:
   orggate validate PATH...
-  orggate explain --config DIR --method GET --url URL (--claims FILE | --claims-json JSON)
+  orggate explain --config DIR --method GET --url URL [--claims FILE|- | --claims-json JSON] [--header NAME:VALUE]...
   orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]";
 
     pub fn run(args: Vec<String>) -> i32 {
@@ -82,129 +79,327 @@ mod cli {
         }
     }
 
+    /// `explain` runs the Worker's own pipeline ([`orggate::driver`]) over in-memory ports: the
+    /// config directory as KV, and, when claims are given, a token signed with a key that only
+    /// this process knows and publishes to the in-memory IdP. What it prints is what the Worker
+    /// decides for that request.
     fn explain_inner(args: &[String]) -> Result<i32, String> {
         let dir = flag(args, "--config").ok_or("--config DIR is required")?;
         let method = flag(args, "--method").unwrap_or("GET").to_ascii_uppercase();
         let url = flag(args, "--url").ok_or("--url is required")?;
         let claims_text = match (flag(args, "--claims"), flag(args, "--claims-json")) {
+            (Some("-"), _) => {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| format!("stdin: {e}"))?;
+                Some(s)
+            }
             (Some(f), _) => Some(std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"))?),
             (None, Some(j)) => Some(j.to_string()),
             _ => None,
         };
+        let ports = FakePorts::default();
+        ports.clock.0.set(SystemClock.now_ms());
+        load_config_dir(&ports, dir)?;
+        let settings = ports
+            .store
+            .get("settings")
+            .ok()
+            .flatten()
+            .ok_or("settings.json is missing")?;
+        let tenant = TenantPolicy::parse(&settings).map_err(|e| format!("settings.json: {e}"))?;
+        for name in secret_names(&tenant) {
+            ports.secrets.set(&name, &random_secret(&name));
+        }
+        let mut headers: Vec<(String, String)> = args
+            .windows(2)
+            .filter(|w| w[0] == "--header")
+            .filter_map(|w| w[1].split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        if let Some(text) = claims_text {
+            let token = sign_for_explain(&ports, &tenant, &text)?;
+            headers.push(("authorization".into(), format!("Bearer {token}")));
+        }
+        if let Some(parts) = UrlParts::parse(url) {
+            if let Ok(p) = normalize(parts.path) {
+                println!("path: {} (normalized)", p.as_str());
+            }
+        }
+        let h: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let req = RequestView::new(&method, url, &h);
+        let engine = Engine::new();
+        let handled = driver::run(&ports, &engine, req.clone());
+        let log = &handled.log;
+        match (&log.org, log.resolved_via) {
+            (Some(o), Some(via)) => {
+                let name = org_name(&ports, o).unwrap_or_default();
+                println!("org: {o} ({name}) via {via}");
+            }
+            _ => println!("org: none resolved"),
+        }
+        if let Some(rule) = &log.rule {
+            println!("rule: {rule}");
+        }
+        println!("log: {}", log.to_json_line());
+        Ok(match &handled.outcome {
+            Outcome::Forward(f) => {
+                println!("decision: allow ({})", log.reasons.join(", "));
+                println!("upstream: {}", f.url);
+                for (k, v) in f.apply(&req.headers) {
+                    if k.starts_with("x-orggate-") && k != "x-orggate-assertion" {
+                        println!("  {k}: {v}");
+                    }
+                }
+                0
+            }
+            Outcome::Respond(r) => {
+                let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                let reason = body
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .or(log.reasons.first().map(String::as_str))
+                    .unwrap_or("");
+                match r.status {
+                    403 if reason == "missing_requirement" => {
+                        let missing: Vec<&str> = body["missing"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        println!("decision: deny 403 (missing {})", missing.join(", "));
+                    }
+                    403 => println!("decision: deny 403 ({reason})"),
+                    302 | 303 => println!(
+                        "decision: login ({} -> {})",
+                        r.status,
+                        r.get_header("location").unwrap_or("")
+                    ),
+                    s => println!("decision: refuse {s} ({reason})"),
+                }
+                i32::from(r.status >= 300)
+            }
+        })
+    }
+
+    fn org_name(ports: &FakePorts, org_id: &str) -> Option<String> {
+        let text = ports.store.get(&format!("org:{org_id}")).ok().flatten()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        v.get("name")?.as_str().map(str::to_string)
+    }
+
+    /// The config directory as KV: `settings.json`, `org_*.json` under `org:{id}`, and the alias
+    /// keys of `aliases.json`.
+    fn load_config_dir(ports: &FakePorts, dir: &str) -> Result<(), String> {
         let read = |f: &str| {
             std::fs::read_to_string(format!("{dir}/{f}")).map_err(|e| format!("{dir}/{f}: {e}"))
         };
-        let tenant = TenantPolicy::parse(&read("settings.json")?).map_err(|e| e.to_string())?;
-        let mut orgs: HashMap<String, OrgPolicy> = HashMap::new();
+        ports.store.put("settings", &read("settings.json")?);
         for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
             if name.starts_with("org_") && name.ends_with(".json") {
-                let o = OrgPolicy::parse(&read(&name)?).map_err(|e| format!("{name}: {e}"))?;
-                orgs.insert(o.org_id.clone(), o);
+                let text = read(&name)?;
+                let v: Value = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+                let id = v
+                    .get("org_id")
+                    .and_then(Value::as_str)
+                    .ok_or(format!("{name}: no org_id"))?;
+                ports.store.put(&format!("org:{id}"), &text);
             }
         }
-        let aliases: Map<String, Value> = read("aliases.json")
-            .ok()
-            .and_then(|t| parse_raw(&t).ok())
-            .unwrap_or_default();
-        let parts = UrlParts::parse(url).ok_or("not an absolute http(s) URL")?;
-        let path = match normalize(parts.path) {
-            Ok(p) => p,
-            Err(e) => {
-                println!("decision: refuse 400 ({})", e.reason());
-                return Ok(1);
+        if let Ok(text) = read("aliases.json") {
+            let aliases: Map<String, Value> = parse_raw(&text).map_err(|e| e.to_string())?;
+            for (k, v) in aliases {
+                if let Some(id) = v.as_str() {
+                    ports.store.put(&k, id);
+                }
             }
-        };
-        println!("path: {} (normalized)", path.as_str());
-        let addr = addressed(&tenant, parts.host, &path, None);
-        let org_id = match addr.as_ref().map(|a| &a.org) {
-            Some(OrgRef::Name(n)) => aliases
-                .get(&format!("name:{n}"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            Some(OrgRef::Host(h)) => aliases
-                .get(&format!("host:{h}"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            Some(OrgRef::Id(i)) => Some(i.clone()),
-            None => None,
-        };
-        let Some(org) = org_id.as_ref().and_then(|id| orgs.get(id)) else {
-            println!("org: none resolved\ndecision: refuse 404 (unknown_org)");
-            return Ok(1);
-        };
-        let via = addr.as_ref().map_or("?", |a| a.via);
-        println!("org: {} ({}) via {via}", org.org_id, org.name);
-        let path = match addr.as_ref().map_or(0, |a| a.strip_segments) {
-            0 => path,
-            n => path.strip_prefix_segments(n),
-        };
-        let eff = effective(&tenant, org, &method, &path);
-        println!("rule: {}", eff.rule);
-        let req = match eff.access {
-            Access::Deny(reason) => {
-                println!("decision: deny 403 ({reason})");
-                return Ok(1);
-            }
-            Access::Require(r) => r,
-        };
-        println!("requires: {req:?}");
-        if req == Requirement::Public {
-            println!("decision: allow (public)");
-            return Ok(0);
         }
-        let Some(text) = claims_text else {
-            println!("decision: refuse 401 (no_credentials) — pass --claims to evaluate a caller");
-            return Ok(1);
-        };
-        let claims: Map<String, Value> =
-            serde_json::from_str(&text).map_err(|e| format!("claims: {e}"))?;
-        let iss = claims
-            .get("iss")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let issuer = tenant
-            .issuer(iss)
-            .ok_or_else(|| format!("claims iss {iss:?} is not a configured issuer"))?;
-        // explain evaluates claims as given: signature and time checks are out of scope here.
-        let identity = match identity(&claims, &issuer.preset, issuer.multi_org_claim()) {
-            Ok(i) => i,
-            Err(e) => {
-                println!("decision: refuse 401 (invalid_claim: {e})");
-                return Ok(1);
-            }
-        };
-        let vc = Rc::new(VerifiedClaims {
-            issuer: issuer.issuer.clone(),
-            alg: issuer.algorithms[0],
-            exp: u64::MAX,
-            identity,
-            claims: Rc::new(claims.clone()),
-            key_thumbprint: None,
-        });
-        let _ = Engine::new();
-        let principal = match scope_to_org(&vc, org, &tenant) {
-            Ok(p) => p,
-            Err(e) => {
-                println!("decision: refuse 401 ({})", e.reason());
-                return Ok(1);
-            }
-        };
-        match req.check(&principal) {
-            Ok(()) => {
-                println!(
-                    "decision: allow (caller {}, permissions {:?})",
-                    principal.caller.as_str(),
-                    principal.permissions
-                );
-                Ok(0)
-            }
-            Err(missing) => {
-                println!("decision: deny 403 (missing {})", missing.join(", "));
-                Ok(1)
-            }
+        Ok(())
+    }
+
+    /// Every secret the settings name (all get throwaway values: explain signs nothing real).
+    fn secret_names(t: &TenantPolicy) -> Vec<String> {
+        let mut n = Vec::new();
+        if let Some(l) = &t.login {
+            n.push(l.session_keys.clone());
+            n.push(l.client_secret.clone());
+        }
+        if let Some(a) = &t.assertion {
+            n.push(a.secret.clone());
+        }
+        n.extend(t.issuers().filter_map(|i| i.hs256_secret.clone()));
+        n
+    }
+
+    /// 32 bytes from the clock through SHA-256: never leaves this process.
+    fn random_bytes(label: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        Sha256::digest(format!("{label}\0{nanos}\0{}", std::process::id()).as_bytes()).into()
+    }
+
+    fn random_secret(name: &str) -> String {
+        let b = orggate::b64::encode(&random_bytes(name));
+        if name.contains("SESSION") {
+            format!("explain:{b}")
+        } else {
+            b
         }
     }
+
+    /// Signs `claims` as their issuer would, with a key only this process has, and publishes
+    /// that key where the pipeline will look for the issuer's keys.
+    fn sign_for_explain(
+        ports: &FakePorts,
+        tenant: &TenantPolicy,
+        text: &str,
+    ) -> Result<String, String> {
+        use orggate::token::jws::Alg;
+        let mut claims: Map<String, Value> =
+            serde_json::from_str(text).map_err(|e| format!("claims: {e}"))?;
+        let issuers: Vec<_> = tenant.issuers().collect();
+        let issuer = match claims.get("iss").and_then(Value::as_str) {
+            Some(iss) => tenant
+                .issuer(iss)
+                .ok_or_else(|| format!("claims iss {iss:?} is not a configured issuer"))?,
+            None if issuers.len() == 1 => issuers[0],
+            None => return Err("claims need an iss (several issuers are configured)".into()),
+        };
+        let now = SystemClock.now_ms() / 1000;
+        claims.entry("iss").or_insert(issuer.issuer.clone().into());
+        claims.entry("iat").or_insert(now.into());
+        claims.entry("exp").or_insert((now + 300).into());
+        if !claims.contains_key("aud") {
+            let aud = issuer.audiences.iter().find_map(|a| match a {
+                AudiencePattern::Exact(a) => Some(a.clone()),
+                AudiencePattern::OrgTemplate { .. } => None,
+            });
+            if let Some(a) = aud {
+                claims.insert("aud".into(), a.into());
+            }
+        }
+        let alg = [
+            Alg::EdDSA,
+            Alg::ES256,
+            Alg::RS256,
+            Alg::PS256,
+            Alg::RS384,
+            Alg::RS512,
+            Alg::HS256,
+        ]
+        .into_iter()
+        .find(|a| issuer.algorithms.contains(a))
+        .ok_or("the issuer allows no algorithm explain can sign with")?;
+        let header =
+            serde_json::json!({"alg": alg.name(), "typ": "at+jwt", "kid": "orggate-explain"});
+        let input = format!(
+            "{}.{}",
+            orggate::b64::encode(header.to_string().as_bytes()),
+            orggate::b64::encode(Value::Object(claims).to_string().as_bytes())
+        );
+        let (sig, public) = sign_input(alg, input.as_bytes(), ports, issuer)?;
+        if let Some(jwk) = public {
+            let jwks = serde_json::json!({ "keys": [jwk] }).to_string();
+            let jwks_uri = match &issuer.jwks_uri {
+                Some(u) => u.clone(),
+                None => {
+                    let u = format!(
+                        "{}/.orggate-explain/jwks",
+                        issuer.issuer.trim_end_matches('/')
+                    );
+                    let disco = serde_json::json!({
+                        "issuer": issuer.issuer,
+                        "authorization_endpoint": format!("{}/authorize", issuer.issuer),
+                        "token_endpoint": format!("{}/token", issuer.issuer),
+                        "jwks_uri": u,
+                    });
+                    ports.http.answer(
+                        &orggate::keys::discovery::discovery_url(&issuer.issuer),
+                        200,
+                        &disco.to_string(),
+                        &[],
+                    );
+                    u
+                }
+            };
+            ports.http.answer(&jwks_uri, 200, &jwks, &[]);
+        }
+        Ok(format!("{input}.{}", orggate::b64::encode(&sig)))
+    }
+
+    type Signed = (Vec<u8>, Option<Value>);
+
+    fn sign_input(
+        alg: orggate::token::jws::Alg,
+        input: &[u8],
+        ports: &FakePorts,
+        issuer: &orggate::org::policy::IssuerPolicy,
+    ) -> Result<Signed, String> {
+        use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, RsaPrivateKey};
+        use jwt_compact::jwk::JsonWebKey;
+        use jwt_compact::{Algorithm, AlgorithmSignature};
+        use orggate::token::jws::Alg;
+        let public_of = |text: &str| -> Result<Value, String> {
+            let mut v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            if let Some(m) = v.as_object_mut() {
+                for k in ["d", "p", "q", "dp", "dq", "qi", "oth", "alg"] {
+                    m.remove(k);
+                }
+                m.insert("kid".into(), "orggate-explain".into());
+            }
+            Ok(v)
+        };
+        match alg {
+            Alg::EdDSA => {
+                let seed = ed25519_compact::Seed::new(random_bytes("explain-eddsa"));
+                let kp = ed25519_compact::KeyPair::from_seed(seed);
+                let sig = kp.sk.sign(input, None).as_ref().to_vec();
+                let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "orggate-explain",
+                    "x": orggate::b64::encode(kp.pk.as_ref())});
+                Ok((sig, Some(jwk)))
+            }
+            Alg::ES256 => {
+                let jwk: JsonWebKey<'_> =
+                    serde_json::from_str(DEV_ES256).map_err(|e| e.to_string())?;
+                let sk =
+                    <Es256 as Algorithm>::SigningKey::try_from(&jwk).map_err(|e| e.to_string())?;
+                Ok((
+                    Es256.sign(&sk, input).as_bytes().to_vec(),
+                    Some(public_of(DEV_ES256)?),
+                ))
+            }
+            Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 => {
+                let jwk: JsonWebKey<'_> =
+                    serde_json::from_str(DEV_RS256).map_err(|e| e.to_string())?;
+                let sk = RsaPrivateKey::try_from(&jwk).map_err(|e| e.to_string())?;
+                let sig = Rsa::with_name(alg.name())
+                    .sign(&sk, input)
+                    .as_bytes()
+                    .to_vec();
+                Ok((sig, Some(public_of(DEV_RS256)?)))
+            }
+            Alg::HS256 => {
+                let name = issuer.hs256_secret.as_deref().ok_or("no hs256_secret")?;
+                let secret = ports.secrets.get(name).ok_or("no secret")?;
+                let sig = Hs256
+                    .sign(&Hs256Key::new(secret.as_bytes()), input)
+                    .as_bytes()
+                    .to_vec();
+                Ok((sig, None))
+            }
+            other => Err(format!("explain cannot sign {}", other.name())),
+        }
+    }
+
+    /// Keys for explain's in-memory IdP (the committed development keys; nothing real).
+    const DEV_ES256: &str = include_str!("../../dev/keys/demo-es256-1.jwk.json");
+    const DEV_RS256: &str = include_str!("../../dev/keys/demo-rs256-1.jwk.json");
 
     fn mint(args: &[String]) -> i32 {
         match mint_inner(args) {

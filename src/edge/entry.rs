@@ -1,109 +1,143 @@
-//! `#[event(fetch)]`: convert, call the core, convert back. Nothing else happens here.
+//! The calls the JS entry (`js/shim.js`) makes into Wasm.
 //!
-//! Headers cross the Wasm/JS boundary once per direction, as one string (`js/glue.js`): converting
-//! them one call at a time cost more than the authorization itself (BENCHMARKS.md).
+//! [`decide`] is synchronous: one call per request, and with warm caches the only one. When the
+//! core needs I/O, the request is parked under a handle:
+//! - a signature check goes back to JS (`V`), which checks it with WebCrypto and hands the answer
+//!   to [`resume`], synchronous again;
+//! - anything else (`N`): JS awaits [`drive`], which performs the I/O the core names, one piece
+//!   at a time, until the core decides or needs a signature check.
 
-use super::platform::*;
-use super::subtle::SubtleVerifier;
-use crate::app::handle;
+use super::host::EdgeHost;
+use super::perform::{perform, run_effects};
+use crate::app::{self, Handled, Step};
 use crate::engine::Engine;
-use crate::http::{Forward, Outcome, RequestView, ResponseView, Upstream};
-use js_sys::Promise;
-use std::rc::Rc;
+use crate::exchange::Exchange;
+use crate::io::Io;
+use crate::wire;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use worker::{event, Context, Env, Request, Response, Result};
-
-#[wasm_bindgen(module = "/src/edge/js/glue.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = headerBlob)]
-    fn header_blob(headers: &web_sys::Headers) -> String;
-    fn respond(status: u16, headers: &str, body: &[u8]) -> web_sys::Response;
-    fn forward(
-        target: &JsValue,
-        url: &str,
-        method: &str,
-        headers: &str,
-        incoming: &web_sys::Request,
-        response_headers: &str,
-    ) -> Promise;
-}
 
 thread_local! {
     /// Isolate-wide state: survives between requests while the isolate lives.
-    static ENGINE: Rc<Engine> = Rc::new(Engine::new());
+    static ENGINE: Engine = Engine::new();
+    /// Requests waiting for their driver: handle → (exchange, the I/O it needs).
+    static PARKED: RefCell<Parked> = RefCell::new(Parked::default());
 }
 
-fn to_blob(pairs: &[(String, String)]) -> String {
-    let mut s = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            s.push('\0');
+/// Parked requests, bounded: a handle JS never drives (its request died) is dropped eventually.
+#[derive(Default)]
+struct Parked {
+    next: u32,
+    map: HashMap<u32, (Exchange, Io)>,
+}
+
+const MAX_PARKED: usize = 4096;
+
+fn park(ex: Exchange, io: Io) -> String {
+    PARKED.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.map.len() >= MAX_PARKED {
+            p.map.clear();
         }
-        s.push_str(k);
-        s.push('\0');
-        s.push_str(v);
-    }
-    s
+        p.next = p.next.wrapping_add(1);
+        let h = p.next;
+        let out = match &io {
+            Io::Verify(c) => wire::verify_request(h, c),
+            _ => wire::need(h),
+        };
+        p.map.insert(h, (ex, io));
+        out
+    })
 }
 
-fn from_blob(blob: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut parts = blob.split('\0');
-    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
-        out.push((k.to_string(), v.to_string()));
-    }
-    out
-}
-
-#[event(fetch)]
-pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let engine = ENGINE.with(|e| e.clone());
-    let inner = req.inner();
-    // The runtime's serialized URL as is (no re-parse through the `url` crate, whose IDNA tables
-    // would cost ~100 KB of Wasm). The body is never read: orggate decides on method, URL and
-    // headers, and streams the body to the origin untouched.
-    let view = RequestView {
-        method: inner.method().to_ascii_uppercase(),
-        url: inner.url(),
-        headers: from_blob(&header_blob(&inner.headers())),
-        body: None,
-    };
-    let ports = EdgePorts {
-        kv: Kv::new(env.clone()),
-        http: Http,
-        clock: JsClock,
-        rng: CryptoRng,
-        verifier: SubtleVerifier,
-        cache: EdgeCache(ctx),
-        secrets: EnvSecrets(env.clone()),
-    };
-    let handled = handle(&ports, &engine, &view).await;
-    worker::console_log!("{}", handled.log.to_json_line());
-    match handled.outcome {
-        Outcome::Respond(r) => Ok(to_response(r)),
-        Outcome::Forward(f) => send(inner, &env, f).await,
+/// What a step means for the host: a decision, a parked need, or headers to add.
+fn after(ex: Exchange, step: Step) -> String {
+    match step {
+        Step::Done(h) => finish(&ex, &h),
+        Step::Need(io) => park(ex, io),
+        Step::NeedHeaders(names) => wire::resend(&names),
     }
 }
 
-fn to_response(r: ResponseView) -> Response {
-    Response::from(respond(r.status, &to_blob(&r.headers), &r.body))
+fn finish(ex: &Exchange, h: &Handled) -> String {
+    let extras = ex
+        .tenant
+        .as_ref()
+        .map(|t| t.extra_headers())
+        .unwrap_or_default();
+    wire::encode(h, &extras)
 }
 
-async fn send(incoming: &web_sys::Request, env: &Env, f: Forward) -> Result<Response> {
-    let target = match &f.upstream {
-        Upstream::Origin(_) => JsValue::UNDEFINED,
-        Upstream::Assets => env.assets("ASSETS")?.into_rpc::<JsValue>(),
+fn bad_input() -> String {
+    "R\x00400\0\0{}\0content-type\x01application/json\0{\"error\":\"bad_request\"}".to_string()
+}
+
+/// One request: `input` in [`wire`]'s request format, `env` the Worker's bindings.
+#[wasm_bindgen]
+pub fn decide(input: &str, env: &JsValue) -> String {
+    let Some((req, extras)) = wire::unpack(input) else {
+        return bad_input();
     };
-    let promise = forward(
-        &target,
-        &f.url,
-        &f.method,
-        &to_blob(&f.headers),
-        incoming,
-        &to_blob(&f.response_headers),
-    );
-    let resp: web_sys::Response = JsFuture::from(promise).await?.dyn_into()?;
-    Ok(Response::from(resp))
+    let host = EdgeHost { env };
+    let now = js_sys::Date::now() as u64;
+    ENGINE.with(|engine| {
+        let mut ex = app::begin(engine, &host, req, now);
+        ex.provided_extras = Some(extras);
+        let step = app::step(engine, &host, &mut ex);
+        after(ex, step)
+    })
+}
+
+/// The host's answer to a signature check (`V`): `answer` in [`wire::verify_answer`]'s format.
+#[wasm_bindgen]
+pub fn resume(handle: u32, answer: &str, env: &JsValue) -> String {
+    let Some((mut ex, io)) = PARKED.with(|p| p.borrow_mut().map.remove(&handle)) else {
+        return bad_input();
+    };
+    let recorded = match (&io, answer) {
+        // A runtime without WebCrypto Ed25519: check it in Rust.
+        (Io::Verify(c), "U") if c.alg == crate::token::jws::Alg::EdDSA => {
+            crate::io::Answer::Verify(Ok(crate::sig::verify_eddsa(
+                &c.key,
+                c.input.as_bytes(),
+                &c.signature,
+            )))
+        }
+        _ => wire::verify_answer(answer),
+    };
+    ex.io.record(io, recorded);
+    let host = EdgeHost { env };
+    let step = ENGINE.with(|engine| app::step(engine, &host, &mut ex));
+    after(ex, step)
+}
+
+/// Drives a parked request to its decision: the only async code in orggate.
+#[wasm_bindgen]
+pub async fn drive(handle: u32, env: JsValue, ctx: JsValue) -> String {
+    let Some((mut ex, mut io)) = PARKED.with(|p| p.borrow_mut().map.remove(&handle)) else {
+        return bad_input();
+    };
+    let worker_env: worker::Env = env.clone().unchecked_into();
+    let host = EdgeHost { env: &env };
+    loop {
+        if matches!(io, Io::Verify(_)) {
+            // Signature checks are the host's (JS) to make.
+            return park(ex, io);
+        }
+        let answer = perform(&worker_env, &io).await;
+        ex.io.record(io, answer);
+        match ENGINE.with(|engine| app::step(engine, &host, &mut ex)) {
+            Step::Done(mut h) => {
+                let effects = std::mem::take(&mut h.effects);
+                if !effects.is_empty() {
+                    run_effects(&worker::Context::new(ctx.unchecked_into()), effects);
+                }
+                return finish(&ex, &h);
+            }
+            Step::Need(next) => io = next,
+            Step::NeedHeaders(names) => return wire::resend(&names),
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! OpenID Provider metadata (OpenID Connect Discovery 1.0 §4), fetched once and cached.
 
 use crate::engine::Engine;
-use crate::ports::{HttpClient, HttpRequest, Ports};
+use crate::http::HttpRequest;
+use crate::io::{Answers, Pending};
 use serde::Deserialize;
 use std::rc::Rc;
 
@@ -14,6 +15,11 @@ pub struct Discovery {
     pub jwks_uri: String,
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    /// RFC 7009 token revocation (used at logout to revoke the refresh token).
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
 }
 
 /// How long a discovery document is trusted before it is fetched again.
@@ -41,35 +47,27 @@ pub fn parse(issuer: &str, body: &[u8]) -> Result<Discovery, String> {
     Ok(doc)
 }
 
-pub async fn discover<P: Ports>(
-    ports: &P,
+/// The issuer's metadata: from the isolate's cache, or from the discovery URL (one coalesced
+/// GET per issuer in flight).
+pub fn discover(
     engine: &Engine,
+    io: &Answers,
     issuer: &str,
     now: u64,
-) -> Result<Rc<Discovery>, String> {
+) -> Result<Rc<Discovery>, Pending<String>> {
     if let Some(d) = engine.discovery_get(issuer, now) {
         return Ok(d);
     }
-    let resp = ports
-        .http()
-        .send(HttpRequest::get(discovery_url(issuer)))
-        .await
-        .map_err(|e| e.to_string())?;
+    let url = discovery_url(issuer);
+    let resp = io
+        .fetch(HttpRequest::get(&url), Some(format!("discovery:{issuer}")))?
+        .map_err(|e| Pending::Fail(e.to_string()))?;
     if resp.status != 200 {
-        return Err(format!("discovery answered {}", resp.status));
+        return Err(Pending::Fail(format!("discovery answered {}", resp.status)));
     }
-    let doc = Rc::new(parse(issuer, &resp.body)?);
-    engine.discovery_put(issuer, doc.clone(), now + DISCOVERY_TTL_S);
+    let doc = Rc::new(parse(issuer, &resp.body).map_err(Pending::Fail)?);
+    engine.discovery_put(issuer, doc.clone(), now.saturating_add(DISCOVERY_TTL_S));
     Ok(doc)
-}
-
-pub async fn jwks_uri<P: Ports>(
-    ports: &P,
-    engine: &Engine,
-    issuer: &str,
-    now: u64,
-) -> Result<String, String> {
-    Ok(discover(ports, engine, issuer, now).await?.jwks_uri.clone())
 }
 
 #[cfg(test)]

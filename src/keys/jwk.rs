@@ -49,6 +49,8 @@ pub struct PublicJwk {
     pub material: KeyMaterial,
     /// SHA-256 over the key material (a stable identity for caches of imported keys).
     pub thumbprint: [u8; 32],
+    /// The public key as a JWK for the host's `crypto.subtle.importKey` (empty for a secret).
+    pub import_json: String,
 }
 
 /// Why a key cannot be used for a token.
@@ -90,11 +92,33 @@ impl PublicJwk {
                 h.update(k);
             }
         }
+        let b = |v: &[u8]| b64::encode(v);
+        let import_json = match &material {
+            KeyMaterial::Rsa { n, e } => {
+                format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b(n), b(e))
+            }
+            KeyMaterial::Ec { crv, x, y } => format!(
+                r#"{{"kty":"EC","crv":"{}","x":"{}","y":"{}"}}"#,
+                if *crv == EcCurve::P256 {
+                    "P-256"
+                } else {
+                    "P-384"
+                },
+                b(x),
+                b(y)
+            ),
+            KeyMaterial::Ed25519 { x } => {
+                format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b(x))
+            }
+            // A shared secret never leaves Rust.
+            KeyMaterial::Oct { .. } => String::new(),
+        };
         Self {
             kid,
             alg,
             material,
             thumbprint: h.finalize().into(),
+            import_json,
         }
     }
 

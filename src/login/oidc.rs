@@ -1,21 +1,24 @@
-//! The OIDC authorization code flow with PKCE, as plain requests and responses (the I/O happens
-//! through the ports in [`super`]): the authorize URL, the token request, the token response, and
+//! The OIDC authorization code flow with PKCE, as plain requests and responses (the core names
+//! the I/O; a driver performs it): the authorize URL, the token request, the token response, and
 //! ID token validation per OIDC Core 3.1.3.7.
 
 use super::page::url_encode;
 use crate::engine::Engine;
+use crate::exchange::Exchange;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::io::Pending;
 use crate::keys::cache::JwksTiming;
-use crate::org::policy::{AudiencePattern, IssuerPolicy};
-use crate::ports::{HttpRequest, HttpResponse, Ports};
+use crate::org::policy::{AudiencePattern, IssuerPolicy, OrgPolicy, TenantPolicy};
+use crate::ports::Host;
 use crate::token::claims::{audiences, Preset};
-use crate::token::jws::{self, Alg};
-use crate::token::verify::check_signature;
+use crate::token::jws::Alg;
+use crate::token::verify::{check_signature, numeric, parse_once};
 use crate::token::TokenError;
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Which IdP client a login uses: the tenant's, or the org's own.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Client {
     pub issuer: String,
     pub client_id: String,
@@ -23,6 +26,43 @@ pub struct Client {
     pub client_secret: String,
     pub scopes: String,
     pub audience: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The IdP client for this org: its own, or the tenant's.
+pub fn client(host: &dyn Host, tenant: &TenantPolicy, org: &OrgPolicy) -> Result<Client, String> {
+    let login = tenant.login.as_ref().ok_or("login is not configured")?;
+    let (issuer, client_id, secret_name) = match &org.login.idp {
+        Some(idp) => (
+            idp.issuer.clone(),
+            idp.client_id.clone(),
+            idp.client_secret.clone(),
+        ),
+        None => (
+            login.issuer.clone(),
+            login.client_id.clone(),
+            login.client_secret.clone(),
+        ),
+    };
+    let client_secret = host
+        .secret(&secret_name)
+        .ok_or_else(|| format!("secret {secret_name} is not set"))?;
+    Ok(Client {
+        issuer,
+        client_id,
+        client_secret,
+        scopes: login.scopes.clone(),
+        audience: login.audience.clone(),
+    })
 }
 
 /// Parameters of one authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core 3.1.2.1,
@@ -200,24 +240,35 @@ pub struct IdClaims {
 }
 
 /// OIDC Core 3.1.3.7: validates the ID token from the token response.
-pub async fn validate_id_token<P: Ports>(
-    ports: &P,
+pub fn validate_id_token(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     client: &Client,
     raw: &str,
     expected_nonce: &str,
-    now: u64,
-) -> Result<IdClaims, TokenError> {
+) -> Result<IdClaims, Pending<TokenError>> {
+    let now = ex.now;
     let policy = id_token_policy(client);
-    let token = jws::parse(raw, 16 * 1024)?;
+    let token = parse_once(ex, raw, 16 * 1024).map_err(Pending::Fail)?;
     // (6) the alg is one we accept (default RS256).
     if !policy.algorithms.contains(&token.header.alg) {
-        return Err(TokenError::AlgorithmNotAllowed {
+        return Err(Pending::Fail(TokenError::AlgorithmNotAllowed {
             alg: token.header.alg.name(),
-        });
+        }));
     }
-    check_signature(ports, engine, &policy, &token, now).await?;
-    let c = &token.claims;
+    check_signature(engine, host, ex, &policy, &token)?;
+    id_token_claims(&token.claims, client, &policy, expected_nonce, now).map_err(Pending::Fail)
+}
+
+/// The claim checks of OIDC Core 3.1.3.7 after the signature.
+fn id_token_claims(
+    c: &serde_json::Map<String, Value>,
+    client: &Client,
+    policy: &IssuerPolicy,
+    expected_nonce: &str,
+    now: u64,
+) -> Result<IdClaims, TokenError> {
     // (2) iss must exactly match.
     if c.get("iss").and_then(Value::as_str) != Some(client.issuer.as_str()) {
         return Err(TokenError::UnknownIssuer);
@@ -231,15 +282,12 @@ pub async fn validate_id_token<P: Ports>(
     if (auds.len() > 1 && azp.is_none()) || azp.is_some_and(|a| a != client.client_id) {
         return Err(TokenError::BadClaim { name: "azp" });
     }
-    // (9) exp; (10) iat not in the future beyond leeway.
-    let exp = c
-        .get("exp")
-        .and_then(Value::as_u64)
-        .ok_or(TokenError::MissingClaim { name: "exp" })?;
+    // (9) exp; (10) iat not in the future beyond leeway. Saturating: exp may be anything.
+    let exp = numeric(c, "exp")?.ok_or(TokenError::MissingClaim { name: "exp" })?;
     if now >= exp.saturating_add(policy.leeway) {
         return Err(TokenError::Expired { exp, now });
     }
-    if let Some(iat) = c.get("iat").and_then(Value::as_u64) {
+    if let Some(iat) = numeric(c, "iat")? {
         if iat > now.saturating_add(policy.leeway) {
             return Err(TokenError::IssuedInFuture { iat, now });
         }

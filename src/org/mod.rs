@@ -7,7 +7,7 @@ pub mod policy;
 pub mod resolve;
 
 use crate::engine::Engine;
-use crate::ports::{OrgStore, PortError, Ports};
+use crate::io::{Answers, Pending, PortError};
 use cache::Cached;
 use policy::{ConfigError, OrgPolicy, TenantPolicy};
 use std::rc::Rc;
@@ -35,10 +35,12 @@ pub const SETTINGS_KEY: &str = "settings";
 /// documents use the `cache.config_ttl_s` those settings name.
 pub const SETTINGS_TTL_S: u64 = 60;
 
+/// Reads `key` from KV (through the request's answers) and compiles it once per version; the
+/// compiled value lives in the isolate's [`cache::ConfigCache`].
 #[allow(clippy::too_many_arguments)]
-async fn fetch_compiled<P: Ports, T>(
-    ports: &P,
+fn fetch_compiled<T>(
     engine: &Engine,
+    io: &Answers,
     key: &str,
     now: u64,
     ttl: u64,
@@ -46,110 +48,124 @@ async fn fetch_compiled<P: Ports, T>(
     compile: impl Fn(&str) -> Result<T, ConfigError>,
     wrap: impl Fn(Rc<T>) -> Cached,
     unwrap: impl Fn(&Cached) -> Option<Rc<T>>,
-) -> Result<Option<Rc<T>>, LoadError> {
+) -> Result<Option<Rc<T>>, Pending<LoadError>> {
     if let Some(hit) = engine.with_configs(|c| c.get(key, now)) {
         return match hit {
             cache::Entry::Absent => Ok(None),
-            cache::Entry::Invalid(error) => Err(LoadError::Invalid {
+            cache::Entry::Invalid(error) => Err(Pending::Fail(LoadError::Invalid {
                 key: key.to_string(),
                 error,
-            }),
+            })),
             cache::Entry::Value(v) => Ok(unwrap(&v)),
         };
     }
-    let text = match ports.store().get(key).await {
+    let text = match io.kv(key)? {
         Ok(t) => t,
         Err(e) => {
             // Stale-if-error: a KV hiccup does not take down orgs we already know.
             if let Some(cache::Entry::Value(v)) = engine.with_configs(|c| c.get_stale(key)) {
                 return Ok(unwrap(&v));
             }
-            return Err(LoadError::Store(e));
+            return Err(Pending::Fail(LoadError::Store(e)));
         }
     };
     let Some(text) = text else {
-        engine.with_configs(|c| c.put_absent(key, now, now + negative_ttl));
+        engine.with_configs(|c| c.put_absent(key, now, now.saturating_add(negative_ttl)));
         return Ok(None);
     };
+    let until = now.saturating_add(ttl);
     // Parse and compile once per config version: unchanged text reuses the compiled value.
-    if let Some(v) = engine.with_configs(|c| c.revalidate(key, &text, now + ttl)) {
+    if let Some(v) = engine.with_configs(|c| c.revalidate(key, &text, until)) {
         return Ok(unwrap(&v));
     }
     match compile(&text) {
         Ok(v) => {
             let v = Rc::new(v);
-            engine.with_configs(|c| c.put(key, &text, wrap(v.clone()), now, now + ttl));
+            engine.with_configs(|c| c.put(key, &text, wrap(v.clone()), now, until));
             Ok(Some(v))
         }
         Err(error) => {
-            engine
-                .with_configs(|c| c.put_invalid(key, &text, error.clone(), now, now + ttl.min(10)));
-            Err(LoadError::Invalid {
+            engine.with_configs(|c| {
+                c.put_invalid(
+                    key,
+                    &text,
+                    error.clone(),
+                    now,
+                    now.saturating_add(ttl.min(10)),
+                )
+            });
+            Err(Pending::Fail(LoadError::Invalid {
                 key: key.to_string(),
                 error,
-            })
+            }))
         }
     }
 }
 
 /// The tenant settings (KV `settings`).
-pub async fn load_tenant<P: Ports>(
-    ports: &P,
+pub fn load_tenant(
     engine: &Engine,
+    io: &Answers,
     now: u64,
-) -> Result<Rc<TenantPolicy>, LoadError> {
+) -> Result<Rc<TenantPolicy>, Pending<LoadError>> {
     fetch_compiled(
-        ports,
         engine,
+        io,
         SETTINGS_KEY,
         now,
         SETTINGS_TTL_S,
         10,
-        TenantPolicy::parse,
+        |t| {
+            let mut p = TenantPolicy::parse(t)?;
+            p.version = engine.next_config_version();
+            Ok(p)
+        },
         Cached::Tenant,
         |c| match c {
             Cached::Tenant(t) => Some(t.clone()),
             _ => None,
         },
-    )
-    .await?
-    .ok_or(LoadError::Missing {
+    )?
+    .ok_or(Pending::Fail(LoadError::Missing {
         key: SETTINGS_KEY.into(),
-    })
+    }))
 }
 
 /// One org by id (KV `org:{id}`); `Ok(None)` for an unknown or disabled org (a disabled org is
 /// unknown everywhere: requests, login, the org prompt, invitation links).
-pub async fn load_org<P: Ports>(
-    ports: &P,
+pub fn load_org(
     engine: &Engine,
+    io: &Answers,
     tenant: &TenantPolicy,
     org_id: &str,
     now: u64,
-) -> Result<Option<Rc<OrgPolicy>>, LoadError> {
+) -> Result<Option<Rc<OrgPolicy>>, Pending<LoadError>> {
     if !policy::valid_org_id(org_id) {
         return Ok(None);
     }
     let key = format!("org:{org_id}");
     let org = fetch_compiled(
-        ports,
         engine,
+        io,
         &key,
         now,
         tenant.config_ttl,
         tenant.negative_ttl,
-        OrgPolicy::parse,
+        |t| {
+            let mut p = OrgPolicy::parse(t)?;
+            p.version = engine.next_config_version();
+            Ok(p)
+        },
         Cached::Org,
         |c| match c {
             Cached::Org(o) => Some(o.clone()),
             _ => None,
         },
-    )
-    .await?;
+    )?;
     // A document stored under another org's key is a config error, not a way in.
     if let Some(o) = &org {
         if o.org_id != org_id {
-            return Err(LoadError::Invalid {
+            return Err(Pending::Fail(LoadError::Invalid {
                 key,
                 error: ConfigError::new(
                     "$.org_id",
@@ -158,23 +174,23 @@ pub async fn load_org<P: Ports>(
                         o.org_id
                     ),
                 ),
-            });
+            }));
         }
     }
     Ok(org.filter(|o| !o.disabled))
 }
 
 /// An alias key (`host:…`, `name:…`, `domain:…`) to an org id.
-pub async fn lookup_alias<P: Ports>(
-    ports: &P,
+pub fn lookup_alias(
     engine: &Engine,
+    io: &Answers,
     tenant: &TenantPolicy,
     key: &str,
     now: u64,
-) -> Result<Option<Rc<String>>, LoadError> {
+) -> Result<Option<Rc<String>>, Pending<LoadError>> {
     fetch_compiled(
-        ports,
         engine,
+        io,
         key,
         now,
         tenant.config_ttl,
@@ -193,5 +209,4 @@ pub async fn lookup_alias<P: Ports>(
             _ => None,
         },
     )
-    .await
 }

@@ -469,6 +469,9 @@ pub struct LoginPolicy {
 
 #[derive(Debug)]
 pub struct TenantPolicy {
+    /// Set by the loader: a new number for each compiled version of the document (decisions
+    /// for repeated credentials are cached per version).
+    pub version: u64,
     pub resolution: Resolution,
     issuers: HashMap<String, Rc<IssuerPolicy>>,
     pub base_routes: RouteTable<Rc<Rule>>,
@@ -482,11 +485,25 @@ pub struct TenantPolicy {
     pub negative_ttl: u64,
     pub token_header: Option<String>,
     pub max_token_bytes: usize,
+    /// Header names no client may send to the origin (see [`crate::forward::strip_lists`]).
+    pub strip_prefixes: Rc<[String]>,
+    pub strip_names: Rc<[String]>,
 }
 
 impl TenantPolicy {
     pub fn issuer(&self, iss: &str) -> Option<&IssuerPolicy> {
         self.issuers.get(iss).map(|r| r.as_ref())
+    }
+
+    /// Request headers the config reads besides the fixed set a host always passes (the org
+    /// header, the token header), lowercase.
+    pub fn extra_headers(&self) -> Vec<String> {
+        self.resolution
+            .header
+            .iter()
+            .chain(self.token_header.iter())
+            .cloned()
+            .collect()
     }
 
     pub fn issuers(&self) -> impl Iterator<Item = &IssuerPolicy> {
@@ -633,7 +650,9 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                 return Err(ConfigError::new("$.token_header", "not a header name"));
             }
         }
+        let strip = crate::forward::strip_lists(&header_prefix, &raw.forwarding.strip_headers);
         Ok(TenantPolicy {
+            version: 0,
             resolution: Resolution {
                 base_domains: r
                     .base_domains
@@ -668,6 +687,8 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                 .max_token_bytes
                 .unwrap_or(DEFAULT_MAX_TOKEN_BYTES)
                 .clamp(512, 64 * 1024),
+            strip_prefixes: strip.0.into(),
+            strip_names: strip.1.into(),
         })
     }
 }
@@ -715,6 +736,8 @@ pub struct OrgLogin {
 
 #[derive(Debug)]
 pub struct OrgPolicy {
+    /// Set by the loader, like [`TenantPolicy::version`].
+    pub version: u64,
     pub org_id: String,
     pub name: String,
     pub display_name: String,
@@ -895,6 +918,7 @@ impl TryFrom<&RawOrg> for OrgPolicy {
             check_url("$.origin", o)?;
         }
         Ok(OrgPolicy {
+            version: 0,
             org_id: raw.org_id.clone(),
             name: raw.name.clone(),
             display_name: raw.display_name.clone().unwrap_or_else(|| raw.name.clone()),

@@ -9,6 +9,7 @@ use super::TokenError;
 use crate::b64;
 use crate::json::{parse_object_strict, JsonError};
 use serde_json::{Map, Value};
+use std::rc::Rc;
 
 /// The signature algorithms orggate verifies (RFC 7518 §3.1, RFC 8037 §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,19 +73,20 @@ pub struct Header {
 /// A token split and decoded, signature not yet checked. Only [`super::verify`] turns it into
 /// [`super::VerifiedClaims`].
 #[derive(Debug)]
-pub struct UntrustedToken<'a> {
+pub struct UntrustedToken {
     pub header: Header,
-    pub claims: Map<String, Value>,
+    /// Shared with the verified-token cache once the signature checks out (parsed once).
+    pub claims: Rc<Map<String, Value>>,
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the JWS Signing Input (RFC 7515 §5.1).
-    pub signing_input: &'a str,
-    pub signature: Vec<u8>,
+    pub signing_input: Rc<str>,
+    pub signature: Rc<[u8]>,
 }
 
 /// Header parameters that would let a token choose its own key.
 const KEY_SELECTING_PARAMS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
 
 /// Splits and decodes a compact JWS. `max_len` bounds the work an attacker can ask for.
-pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken<'_>, TokenError> {
+pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken, TokenError> {
     if raw.len() > max_len {
         return Err(TokenError::Oversized {
             len: raw.len(),
@@ -118,9 +120,9 @@ pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken<'_>, TokenError
     let claims = parse_object_strict(&payload).map_err(|e| json_error("payload", e))?;
     Ok(UntrustedToken {
         header,
-        claims,
-        signing_input: &raw[..h.len() + 1 + p.len()],
-        signature,
+        claims: Rc::new(claims),
+        signing_input: Rc::from(&raw[..h.len() + 1 + p.len()]),
+        signature: Rc::from(signature),
     })
 }
 

@@ -1,15 +1,15 @@
-//! Tokens: from a header or cookie to [`VerifiedClaims`].
+//! Tokens: from a credential ([`crate::credential`]) to [`VerifiedClaims`].
 //!
-//! - [`extract`] finds the token (Authorization: Bearer, session cookie, configured header).
 //! - [`jws`] splits and decodes it into an [`jws::UntrustedToken`]; header rules live there.
-//! - [`verify`] picks the issuer, the key (from [`crate::keys`]), checks the signature through the
-//!   [`crate::ports::SignatureVerifier`] port and the registered claims, and remembers verified tokens.
+//! - [`verify`] picks the issuer, the key (from [`crate::keys`]), checks the signature (naming the
+//!   check as I/O, [`crate::io::Io::Verify`]) and the registered claims, and remembers verified
+//!   tokens.
 //! - [`claims`] maps each IdP's claim shape (presets) to one [`claims::Identity`].
 //!
-//! Only [`VerifiedClaims`] reaches organization scoping and authorization (style principle 1).
+//! Only [`VerifiedClaims`] reaches organization scoping and authorization: trust is a type (as
+//! jwt-compact moves `UntrustedToken` to `Token`).
 
 pub mod claims;
-pub mod extract;
 pub mod jws;
 pub mod verify;
 

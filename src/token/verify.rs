@@ -8,28 +8,35 @@ use super::claims::{identity, Identity};
 use super::jws::{self, Alg, UntrustedToken};
 use super::TokenError;
 use crate::engine::Engine;
-use crate::keys::cache::{KeySet, Lookup};
-use crate::keys::jwk::{parse_jwks, KeyMaterial, PublicJwk};
+use crate::exchange::Exchange;
+use crate::io::{Pending, SignatureCheck};
+use crate::keys::jwk::{KeyMaterial, PublicJwk};
+use crate::keys::jwks::{hs256_key, key_for};
 use crate::org::policy::{IssuerPolicy, TenantPolicy};
-use crate::ports::{
-    Clock, HttpClient, HttpRequest, Ports, Secrets, SharedCache, SignatureVerifier,
-};
+use crate::ports::Host;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::rc::Rc;
 
-/// Claims whose signature and registered claims were checked. The only input authorization takes.
+/// Claims whose signature and registered claims were checked: the only input authorization
+/// takes. Built only here, after a successful signature check (the private field keeps every
+/// other module from constructing one, as jwt-compact's `Token<T>`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedClaims {
     pub issuer: String,
     pub alg: Alg,
     pub exp: u64,
+    /// The first second at which these claims stop being acceptable (`exp`, `max_age`, leeway).
+    pub valid_until: u64,
     pub identity: Identity,
-    /// Every claim, for `explain` and the generic preset. Never logged.
+    /// Every claim, for the generic preset and the ID-token checks. Never logged.
     pub claims: Rc<Map<String, Value>>,
     /// Which JWKS key verified it (None for HS256).
     pub key_thumbprint: Option<[u8; 32]>,
+    _verified: Sealed,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+struct Sealed;
 
 /// What the verified-token cache keeps: the outcome of the expensive part (parsing and the
 /// signature), never a decision. Registered claims, the issuer's current policy and the preset
@@ -48,31 +55,30 @@ pub struct CachedToken {
 
 /// Verifies `raw` against the tenant's issuers. Request-dependent checks (org, route) are not
 /// here: they run on every request, cached or not.
-pub async fn verify<P: Ports>(
-    ports: &P,
+pub fn verify(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     tenant: &TenantPolicy,
     raw: &str,
-) -> Result<Rc<VerifiedClaims>, TokenError> {
-    let now = ports.clock().now_s();
+) -> Result<Rc<VerifiedClaims>, Pending<TokenError>> {
+    let now = ex.now;
     if raw.len() > tenant.max_token_bytes {
-        return Err(TokenError::Oversized {
+        return Err(Pending::Fail(TokenError::Oversized {
             len: raw.len(),
             max: tenant.max_token_bytes,
-        });
+        }));
     }
     // A token seen before skips parsing and the signature, but only while the key that verified
     // it is still published and usable (within max_stale), or the HS256 secret is unchanged.
-    let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
-    let cached = engine.verified_get(&digest);
-    let hit = cached.filter(|c| {
+    let hit = engine.verified_get(raw).filter(|c| {
         let Some(issuer) = tenant.issuer(&c.issuer) else {
             return false;
         };
         if c.from_jwks {
             engine.with_jwks(|j| j.key_fresh(&c.issuer, &c.key_id, now))
         } else {
-            hs256_key(ports, issuer).is_ok_and(|k| k.thumbprint == c.key_id)
+            hs256_key(host, issuer).is_ok_and(|k| k.thumbprint == c.key_id)
         }
     });
     let from_cache = hit.is_some();
@@ -80,14 +86,16 @@ pub async fn verify<P: Ports>(
         Some(e) => e,
         None => {
             // A stale entry (its key gone or unusable) is forgotten before verifying afresh.
-            engine.verified_remove(&digest);
-            let e = verify_signature(ports, engine, tenant, raw, now).await?;
+            engine.verified_remove(raw);
+            let e = verify_signature(engine, host, ex, tenant, raw)?;
             // Remember only tokens that also pass the claims checks now.
-            let issuer = tenant.issuer(&e.issuer).ok_or(TokenError::UnknownIssuer)?;
-            check_registered_claims(&e.claims, issuer, now)?;
-            check_not_sender_constrained(&e.claims)?;
+            let issuer = tenant
+                .issuer(&e.issuer)
+                .ok_or(Pending::Fail(TokenError::UnknownIssuer))?;
+            check_registered_claims(&e.claims, issuer, now).map_err(Pending::Fail)?;
+            check_not_sender_constrained(&e.claims).map_err(Pending::Fail)?;
             let e = Rc::new(e);
-            engine.verified_put(digest, e.clone(), now);
+            engine.verified_put(raw, e.clone(), now);
             e
         }
     };
@@ -102,54 +110,85 @@ pub async fn verify<P: Ports>(
             }
             let exp = check_registered_claims(&entry.claims, issuer, now)?;
             check_not_sender_constrained(&entry.claims)?;
-            Ok((issuer, exp))
+            let identity = identity(&entry.claims, &issuer.preset, issuer.multi_org_claim())
+                .map_err(TokenError::InvalidClaim)?;
+            Ok((issuer, exp, identity))
         });
-    let (issuer, exp) = match checked {
+    let (issuer, exp, identity) = match checked {
         Ok(v) => v,
         Err(e) => {
             // Expired, or refused under the current config: no reason to remember it.
             if from_cache {
-                engine.verified_remove(&digest);
+                engine.verified_remove(raw);
             }
-            return Err(e);
+            return Err(Pending::Fail(e));
         }
     };
-    let identity = identity(&entry.claims, &issuer.preset, issuer.multi_org_claim())
-        .map_err(TokenError::InvalidClaim)?;
     Ok(Rc::new(VerifiedClaims {
         issuer: entry.issuer.clone(),
         alg: entry.alg,
         exp,
+        valid_until: valid_until(&entry.claims, issuer, exp),
         identity,
         claims: entry.claims.clone(),
         key_thumbprint: entry.from_jwks.then_some(entry.key_id),
+        _verified: Sealed,
     }))
 }
 
+/// When claims that pass now stop passing: `exp` plus leeway, or `iat + max_age` plus leeway.
+fn valid_until(claims: &Map<String, Value>, issuer: &IssuerPolicy, exp: u64) -> u64 {
+    let mut until = exp.saturating_add(issuer.leeway);
+    if let (Some(max_age), Ok(Some(iat))) = (issuer.max_age, numeric(claims, "iat")) {
+        until = until.min(
+            iat.saturating_add(max_age)
+                .saturating_add(issuer.leeway)
+                .saturating_add(1),
+        );
+    }
+    until
+}
+
+/// The parsed token for `raw`, parsed once per request (replays reuse it).
+pub fn parse_once(
+    ex: &mut Exchange,
+    raw: &str,
+    max_len: usize,
+) -> Result<Rc<UntrustedToken>, TokenError> {
+    if let Some(t) = ex.parsed(raw) {
+        return Ok(t);
+    }
+    let t = Rc::new(jws::parse(raw, max_len)?);
+    ex.remember_parsed(raw, t.clone());
+    Ok(t)
+}
+
 /// Parse, pick the issuer and key, check the signature: the part worth caching.
-async fn verify_signature<P: Ports>(
-    ports: &P,
+fn verify_signature(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     tenant: &TenantPolicy,
     raw: &str,
-    now: u64,
-) -> Result<CachedToken, TokenError> {
-    let token = jws::parse(raw, tenant.max_token_bytes)?;
+) -> Result<CachedToken, Pending<TokenError>> {
+    let token = parse_once(ex, raw, tenant.max_token_bytes).map_err(Pending::Fail)?;
 
     // RFC 7519 §4.1.1 / OIDC Core 3.1.3.7 (2): iss selects the issuer and must match exactly
     // (no trailing-slash or case folding).
     let iss = match token.claims.get("iss") {
         Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(TokenError::BadClaim { name: "iss" }),
-        None => return Err(TokenError::MissingClaim { name: "iss" }),
+        Some(_) => return Err(Pending::Fail(TokenError::BadClaim { name: "iss" })),
+        None => return Err(Pending::Fail(TokenError::MissingClaim { name: "iss" })),
     };
-    let issuer = tenant.issuer(iss).ok_or(TokenError::UnknownIssuer)?;
+    let issuer = tenant
+        .issuer(iss)
+        .ok_or(Pending::Fail(TokenError::UnknownIssuer))?;
     if !issuer.algorithms.contains(&token.header.alg) {
-        return Err(TokenError::AlgorithmNotAllowed {
+        return Err(Pending::Fail(TokenError::AlgorithmNotAllowed {
             alg: token.header.alg.name(),
-        });
+        }));
     }
-    let key = check_signature(ports, engine, issuer, &token, now).await?;
+    let key = check_signature(engine, host, ex, issuer, &token)?;
     let exp = token.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
     Ok(CachedToken {
         issuer: issuer.issuer.clone(),
@@ -157,61 +196,54 @@ async fn verify_signature<P: Ports>(
         key_id: key.thumbprint,
         from_jwks: !matches!(key.material, KeyMaterial::Oct { .. }),
         exp,
-        claims: Rc::new(token.claims),
+        claims: token.claims.clone(),
     })
 }
 
 /// The key for `token` (JWKS by kid, or the HS256 secret), checked against the algorithm, and the
-/// signature over the signing input. Shared by access tokens and ID tokens.
-pub async fn check_signature<P: Ports>(
-    ports: &P,
+/// signature over the signing input. Shared by access tokens, ID tokens and logout tokens.
+pub fn check_signature(
     engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
     issuer: &IssuerPolicy,
-    token: &UntrustedToken<'_>,
-    now: u64,
-) -> Result<Rc<PublicJwk>, TokenError> {
-    let key = resolve_key(ports, engine, issuer, token, now).await?;
-    key.check_use(token.header.alg)
-        .map_err(TokenError::KeyUnusable)?;
-    precheck_signature_shape(token.header.alg, &token.signature)?;
-    let ok = ports
-        .verifier()
-        .verify(
-            token.header.alg,
-            &key,
-            token.signing_input.as_bytes(),
-            &token.signature,
-        )
-        .await
-        .map_err(|e| TokenError::KeysUnavailable {
-            detail: e.to_string(),
-        })?;
+    token: &UntrustedToken,
+) -> Result<Rc<PublicJwk>, Pending<TokenError>> {
+    let alg = token.header.alg;
+    let key = key_for(
+        engine,
+        host,
+        &mut ex.io,
+        issuer,
+        alg,
+        token.header.kid.as_deref(),
+        ex.now,
+    )?;
+    key.check_use(alg)
+        .map_err(|e| Pending::Fail(TokenError::KeyUnusable(e)))?;
+    precheck_signature_shape(alg, &token.signature).map_err(Pending::Fail)?;
+    let ok = if alg == Alg::HS256 {
+        // HMAC is cheaper in Rust than a round trip to the host's crypto.
+        crate::sig::verify_hs256(&key, token.signing_input.as_bytes(), &token.signature)
+    } else {
+        ex.io
+            .verify(SignatureCheck {
+                alg,
+                key: key.clone(),
+                input: token.signing_input.clone(),
+                signature: token.signature.clone(),
+            })?
+            .map_err(|e| {
+                Pending::Fail(TokenError::KeysUnavailable {
+                    detail: e.to_string(),
+                })
+            })?
+    };
     if ok {
         Ok(key)
     } else {
-        Err(TokenError::BadSignature)
+        Err(Pending::Fail(TokenError::BadSignature))
     }
-}
-
-/// The HS256 key: only ever from a Worker secret, never from a JWKS.
-fn hs256_key<P: Ports>(ports: &P, issuer: &IssuerPolicy) -> Result<PublicJwk, TokenError> {
-    let name = issuer
-        .hs256_secret
-        .as_deref()
-        .ok_or(TokenError::AlgorithmNotAllowed { alg: "HS256" })?;
-    let secret = ports
-        .secrets()
-        .secret(name)
-        .ok_or_else(|| TokenError::KeysUnavailable {
-            detail: format!("secret {name} is not set"),
-        })?;
-    Ok(PublicJwk::new(
-        None,
-        None,
-        KeyMaterial::Oct {
-            k: secret.into_bytes(),
-        },
-    ))
 }
 
 /// RFC 7518 §3.4: an ECDSA JWS signature is exactly R || S. All-zero R or S can never be valid
@@ -234,7 +266,7 @@ pub fn precheck_signature_shape(alg: Alg, sig: &[u8]) -> Result<(), TokenError> 
     Ok(())
 }
 
-fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, TokenError> {
+pub fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
         // RFC 7519 §2 NumericDate: seconds, may be fractional; negative is nonsense.
@@ -269,7 +301,7 @@ fn check_not_sender_constrained(claims: &Map<String, Value>) -> Result<(), Token
 }
 
 /// RFC 7519 §4.1.3-4.1.6 and RFC 9068 §4, with the issuer's leeway.
-fn check_registered_claims(
+pub fn check_registered_claims(
     claims: &Map<String, Value>,
     issuer: &IssuerPolicy,
     now: u64,
@@ -307,194 +339,4 @@ fn check_registered_claims(
         return Err(TokenError::WrongAudience);
     }
     Ok(exp)
-}
-
-pub async fn resolve_key<P: Ports>(
-    ports: &P,
-    engine: &Engine,
-    issuer: &IssuerPolicy,
-    token: &UntrustedToken<'_>,
-    now: u64,
-) -> Result<Rc<PublicJwk>, TokenError> {
-    if token.header.alg == Alg::HS256 {
-        return Ok(Rc::new(hs256_key(ports, issuer)?));
-    }
-    let kid = token.header.kid.as_deref();
-    let unknown = || match kid {
-        Some(k) => TokenError::UnknownKid {
-            kid: jws::truncate(k),
-        },
-        None => TokenError::MissingKid,
-    };
-    let ask = |allow_fetch: bool| {
-        engine.with_jwks(|c| {
-            if allow_fetch {
-                c.lookup(&issuer.issuer, kid, now, &issuer.timing)
-            } else {
-                c.lookup_without_fetch(&issuer.issuer, kid, now, &issuer.timing)
-            }
-        })
-    };
-    let first = match ask(true) {
-        Lookup::Fetch => {
-            refresh_keys(ports, engine, issuer, now).await;
-            // After one fetch (ours or a coalesced one), never another in this request.
-            ask(false)
-        }
-        // Another request of this isolate is fetching right now (a cold isolate's first burst):
-        // wait for its answer instead of refusing.
-        other @ (Lookup::Unavailable(_) | Lookup::UnknownKid) => {
-            match engine.wait_inflight(&issuer.issuer) {
-                Some(done) => {
-                    let _ = done.await;
-                    ask(false)
-                }
-                None => other,
-            }
-        }
-        other => other,
-    };
-    match first {
-        Lookup::Key(k) => Ok(k),
-        Lookup::UnknownKid | Lookup::Fetch => Err(unknown()),
-        Lookup::Unavailable(detail) => {
-            // Keys are there but not this kid: that is the token's problem, not the IdP's.
-            let have_set = engine.with_jwks(|c| c.key_set(&issuer.issuer).is_some());
-            if have_set
-                && engine.with_jwks(|c| {
-                    c.key_set(&issuer.issuer)
-                        .is_some_and(|s| s.find(kid).is_none())
-                })
-            {
-                Err(unknown())
-            } else {
-                Err(TokenError::KeysUnavailable { detail })
-            }
-        }
-    }
-}
-
-/// Fetches the issuer's JWKS once, coalescing concurrent callers in this isolate onto the same
-/// fetch. Failures are recorded in the cache; the caller looks again and gets stale keys or an
-/// error according to the cache's rules.
-pub async fn refresh_keys<P: Ports>(ports: &P, engine: &Engine, issuer: &IssuerPolicy, now: u64) {
-    let iss = issuer.issuer.as_str();
-    if let Some(wait) = engine.join_inflight(iss) {
-        let _ = wait.await;
-        return;
-    }
-    engine.with_jwks_mut(|c| c.begin_fetch(iss, now));
-    let result = fetch_jwks(ports, engine, issuer, now).await;
-    match result {
-        Ok(set) => engine.with_jwks_mut(|c| c.store(iss, set)),
-        Err(e) => engine.with_jwks_mut(|c| c.record_failure(iss, e)),
-    }
-    engine.finish_inflight(iss);
-}
-
-const SHARED_PREFIX: &str = "https://orggate.internal/jwks/";
-
-async fn fetch_jwks<P: Ports>(
-    ports: &P,
-    engine: &Engine,
-    issuer: &IssuerPolicy,
-    now: u64,
-) -> Result<KeySet, String> {
-    let timing = &issuer.timing;
-    // A fresh copy fetched by another isolate of this location spares the IdP (unless we are
-    // here because a kid was missing from a fresh set: then only the IdP can help).
-    let have_fresh = engine.with_jwks(|c| {
-        c.key_set(&issuer.issuer)
-            .is_some_and(|s| now < s.fresh_until)
-    });
-    let shared_key = format!(
-        "{SHARED_PREFIX}{}",
-        crate::b64::encode(issuer.issuer.as_bytes())
-    );
-    // The shared tier is used only when entries can be authenticated (a MAC key derived from a
-    // Worker secret): anything else with access to the zone's cache could otherwise plant keys.
-    let mac_key = engine.shared_mac_key();
-    if let (false, Some(mac)) = (have_fresh, mac_key.as_ref()) {
-        if let Ok(Some(text)) = ports.cache().get(&shared_key).await {
-            if let Some(set) = shared_entry(&text, mac, issuer, now) {
-                return Ok(set);
-            }
-        }
-    }
-    let jwks_uri = match &issuer.jwks_uri {
-        Some(u) => u.clone(),
-        None => crate::keys::discovery::jwks_uri(ports, engine, &issuer.issuer, now).await?,
-    };
-    let resp = ports
-        .http()
-        .send(HttpRequest::get(&jwks_uri))
-        .await
-        .map_err(|e| e.to_string())?;
-    if resp.status != 200 {
-        return Err(format!("JWKS answered {}", resp.status));
-    }
-    let parsed = parse_jwks(&resp.body)?;
-    if parsed.keys.is_empty() {
-        return Err("JWKS has no usable keys".into());
-    }
-    let ttl = timing.ttl_from_cache_control(resp.header("cache-control"));
-    let set = KeySet {
-        keys: parsed.keys.into_iter().map(Rc::new).collect(),
-        fetched_at: now,
-        fresh_until: now + ttl,
-    };
-    if let Some(key) = mac_key.as_ref() {
-        let doc = serde_json::json!({
-            "iss": issuer.issuer,
-            "fresh_until": set.fresh_until,
-            "fetched_at": now,
-            "jwks": serde_json::from_slice::<Value>(&resp.body).unwrap_or(Value::Null),
-        })
-        .to_string();
-        if let Some(tag) = shared_mac(key, doc.as_bytes()) {
-            let entry = format!("{}.{doc}", crate::b64::encode(&tag));
-            let _ = ports.cache().put(&shared_key, &entry, ttl).await;
-        }
-    }
-    Ok(set)
-}
-
-fn shared_mac(key: &[u8; 32], payload: &[u8]) -> Option<[u8; 32]> {
-    use hmac::{Hmac, Mac};
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
-    m.update(payload);
-    Some(m.finalize().into_bytes().into())
-}
-
-/// A shared entry is used only if its MAC checks, it is for this issuer, it was not fetched in
-/// the future, and its freshness does not exceed the issuer's `max_ttl`.
-fn shared_entry(text: &str, mac: &[u8; 32], issuer: &IssuerPolicy, now: u64) -> Option<KeySet> {
-    use hmac::{Hmac, Mac};
-    let (tag, doc) = text.split_once('.')?;
-    let tag = crate::b64::decode(tag).ok()?;
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(mac).ok()?;
-    m.update(doc.as_bytes());
-    m.verify_slice(&tag).ok()?;
-    let v: Value = serde_json::from_str(doc).ok()?;
-    if v.get("iss")?.as_str()? != issuer.issuer {
-        return None;
-    }
-    let fetched_at = v.get("fetched_at")?.as_u64()?;
-    let fresh_until = v
-        .get("fresh_until")?
-        .as_u64()?
-        .min(fetched_at.saturating_add(issuer.timing.max_ttl));
-    if fetched_at > now || now >= fresh_until {
-        return None;
-    }
-    let body = serde_json::to_vec(v.get("jwks")?).ok()?;
-    let parsed = parse_jwks(&body).ok()?;
-    if parsed.keys.is_empty() {
-        return None;
-    }
-    Some(KeySet {
-        keys: parsed.keys.into_iter().map(Rc::new).collect(),
-        fetched_at,
-        fresh_until,
-    })
 }

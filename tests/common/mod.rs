@@ -10,8 +10,8 @@ use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmSignature};
 use orggate::engine::Engine;
 use orggate::org::policy::TenantPolicy;
-use orggate::testing::{block_on, FakePorts};
-use orggate::token::{verify, TokenError, VerifiedClaims};
+use orggate::testing::FakePorts;
+use orggate::token::{TokenError, VerifiedClaims};
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
@@ -262,14 +262,15 @@ pub fn sent_urls(ports: &FakePorts) -> Vec<String> {
         .collect()
 }
 
-/// One verification through the full token pipeline (`orggate::token::verify`).
+/// One verification through the full token stage (`orggate::token::verify`, driven by
+/// `orggate::driver::verify_token` over the fake ports).
 pub fn run(
     ports: &FakePorts,
     engine: &Engine,
     tenant: &TenantPolicy,
     raw: &str,
 ) -> Result<Rc<VerifiedClaims>, TokenError> {
-    block_on(verify(ports, engine, tenant, raw))
+    orggate::driver::verify_token(ports, engine, tenant, raw)
 }
 
 /// Verifies `raw` with a fresh engine, the demo IdP and the default tenant.

@@ -3,11 +3,13 @@
 //! look at what came out. Used by `tests/pipeline.rs` and `tests/security.rs`.
 
 use super::*;
-use orggate::app::{handle, Handled};
+use orggate::app::Handled;
+use orggate::driver;
 use orggate::engine::Engine;
-use orggate::http::{Forward, Outcome, RequestView, ResponseView};
-use orggate::testing::{block_on, FakePorts};
+use orggate::http::{Outcome, RequestView, ResponseView, Upstream};
+use orggate::testing::FakePorts;
 use serde_json::{json, Value};
+use std::cell::RefCell;
 
 pub const DEMO_ISS: &str = "http://127.0.0.1:9000";
 pub const DEMO_JWKS: &str = "http://127.0.0.1:9000/jwks";
@@ -86,6 +88,13 @@ pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
+thread_local! {
+    /// The headers of the last request [`send`] made, so [`forwarded`] can show what the origin
+    /// receives (the forward is a list of edits on the incoming headers).
+    static LAST_HEADERS: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One request through the real pipeline (`orggate::driver::run`, fake ports).
 pub fn send(
     ports: &FakePorts,
     engine: &Engine,
@@ -95,13 +104,30 @@ pub fn send(
 ) -> Handled {
     let mut h: Vec<(&str, &str)> = vec![("cf-ray", RAY)];
     h.extend_from_slice(headers);
-    block_on(handle(ports, engine, &RequestView::new(method, url, &h)))
+    let req = RequestView::new(method, url, &h);
+    LAST_HEADERS.with(|l| *l.borrow_mut() = req.headers.clone());
+    driver::run(ports, engine, req)
+}
+
+/// What the origin receives for a forwarded request.
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    pub upstream: Upstream,
+    pub url: String,
+    /// The incoming headers with the forward's edits applied.
+    pub headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
 }
 
 #[track_caller]
-pub fn forwarded(h: &Handled) -> &Forward {
+pub fn forwarded(h: &Handled) -> Forwarded {
     match &h.outcome {
-        Outcome::Forward(f) => f,
+        Outcome::Forward(f) => Forwarded {
+            upstream: f.upstream.clone(),
+            url: f.url.clone(),
+            headers: LAST_HEADERS.with(|l| f.apply(&l.borrow())),
+            response_headers: f.response_headers.clone(),
+        },
         Outcome::Respond(r) => panic!(
             "expected a forward, got {} {} (log {:?})",
             r.status,

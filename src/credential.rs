@@ -1,7 +1,85 @@
-//! Where a token comes from: `Authorization: Bearer` (RFC 6750 §2.1), the session (see
-//! [`crate::session`]), or a header an org configures. Never the query string.
+//! Credentials, whole: where a request's proof of identity comes from, in one place.
+//!
+//! - `Authorization: Bearer` (RFC 6750 §2.1), or a header the tenant configures;
+//! - the org's session cookie (see [`crate::session`]), possibly split into chunks;
+//! - `?access_token=` (RFC 6750 §2.3) only where the org opted in;
+//! - none; or a malformed attempt, which is refused rather than ignored.
+//!
+//! The order is fixed: a bearer header wins over a cookie, a cookie over the query string. A
+//! request is authenticated by exactly one of them.
 
 use crate::http::RequestView;
+use crate::org::policy::{OrgPolicy, TenantPolicy};
+use crate::session;
+
+/// The credential a request presents for an org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// A bearer token (Authorization or the configured token header).
+    Bearer(&'a str),
+    /// The org's session cookie, chunks joined: ambient authority (see `authz::isolation`).
+    Session(String),
+    /// `?access_token=` where the org allows it.
+    Query(String),
+    None,
+    /// Two Authorization headers, an empty or spaced token: refused, never ignored.
+    Invalid(&'static str),
+}
+
+impl Credential<'_> {
+    /// The credential's exact text (the key of the decision cache), if it has one.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Credential::Bearer(t) => Some(t),
+            Credential::Session(s) | Credential::Query(s) => Some(s),
+            Credential::None | Credential::Invalid(_) => None,
+        }
+    }
+}
+
+/// Finds the request's credential for `org`. `session_cookie` is the org's session cookie name
+/// for this request (it depends on whether cookies are `Secure` here); `None` when login is off.
+pub fn find<'a>(
+    req: &'a RequestView,
+    tenant: &'a TenantPolicy,
+    org: &OrgPolicy,
+    session_cookie: Option<&str>,
+) -> Credential<'a> {
+    match bearer(req, tenant.token_header.as_deref()) {
+        Bearer::Token(t) => return Credential::Bearer(t),
+        Bearer::Invalid(why) => return Credential::Invalid(why),
+        Bearer::None => {}
+    }
+    if let Some(name) = session_cookie {
+        let jar: Vec<(&str, &str)> = req
+            .header_all("cookie")
+            .flat_map(session::parse_cookie_header)
+            .collect();
+        if let Some(sealed) = session::join_chunks(&jar, name) {
+            return Credential::Session(sealed);
+        }
+    }
+    if let Some(t) = query_token(req, org) {
+        return Credential::Query(t);
+    }
+    Credential::None
+}
+
+/// RFC 6750 §2.3, opt-in per org: a plain `access_token=` parameter of JWS characters only.
+fn query_token(req: &RequestView, org: &OrgPolicy) -> Option<String> {
+    if !org.allow_query_token {
+        return None;
+    }
+    let q = req.url_parts()?.query?;
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix("access_token="))
+        .filter(|t| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map(str::to_string)
+}
 
 /// Outcome of looking for a bearer token in the request headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +103,7 @@ pub fn bearer<'a>(req: &'a RequestView, extra_header: Option<&'a str>) -> Bearer
         if let Some((scheme, rest)) = v.split_once(' ') {
             if scheme.eq_ignore_ascii_case("bearer") {
                 let token = rest.trim_start();
-                if token.is_empty() || token.contains(char::is_whitespace) {
+                if token.is_empty() || token.bytes().any(|b| b.is_ascii_whitespace() || b >= 0x80) {
                     return Bearer::Invalid("malformed bearer token");
                 }
                 return Bearer::Token(token);
