@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(t) => {
             assert!(raw.len() <= 16 * 1024);
             assert_eq!(raw.split('.').count(), 3);
-            assert!(raw.starts_with(t.signing_input));
+            assert!(raw.starts_with(&*t.signing_input));
             assert_eq!(raw.as_bytes().get(t.signing_input.len()), Some(&b'.'));
             assert!(Alg::from_name(t.header.alg.name()) == Some(t.header.alg));
             assert!(!t.signature.is_empty());
