@@ -281,11 +281,11 @@ fn authorize_and_forward(
     verified: Option<(String, Rc<VerifiedClaims>)>,
 ) -> Result<Outcome, Halt> {
     let eff = effective(tenant, org, &ex.req.method, path);
-    ex.log.rule = Some(eff.rule.clone());
+    ex.log.rule = Some(eff.rule.to_string());
     let requirement = match &eff.access {
         Access::Deny(reason) => {
             return Err(Refusal::Forbidden {
-                rule: eff.rule.clone(),
+                rule: eff.rule.to_string(),
                 reason,
                 missing: vec![],
             }
@@ -293,7 +293,7 @@ fn authorize_and_forward(
         }
         Access::Require(r) => r.clone(),
     };
-    if requirement == Requirement::Public {
+    if *requirement == Requirement::Public {
         ex.log.allow(vec!["public".into()]);
         return Ok(Outcome::Forward(build_forward(
             tenant,
@@ -307,14 +307,16 @@ fn authorize_and_forward(
     }
 
     // The credential: the token already verified (token-org APIs), or the request's own.
-    let session_name = tenant.login.as_ref().and_then(|_| {
-        ex.req
-            .url_parts()
-            .map(|u| session_cookie_name(org, secure_cookies(tenant, &u)))
-    });
+    let session_name = || {
+        tenant.login.as_ref().and_then(|_| {
+            ex.req
+                .url_parts()
+                .map(|u| session_cookie_name(org, secure_cookies(tenant, &u)))
+        })
+    };
     let found = owned(match &verified {
         Some((raw, _)) => Credential::Bearer(raw),
-        None => credential::find(&ex.req, tenant, org, session_name.as_deref()),
+        None => credential::find(&ex.req, tenant, org, session_name),
     });
     let is_session = matches!(found, OwnedCredential::Session(_));
     if is_session {
@@ -323,7 +325,7 @@ fn authorize_and_forward(
         if let Err(x) = check_session_request(&ex.req, &ex.origin(), &eff.cross_site_origins) {
             ex.log.detail = Some(x.detail);
             return Err(Refusal::Forbidden {
-                rule: eff.rule.clone(),
+                rule: eff.rule.to_string(),
                 reason: "cross_site_request",
                 missing: vec![],
             }
@@ -484,13 +486,13 @@ fn decide(
     };
     if let Err(missing) = requirement.check(&principal) {
         return Decided::Refused(Refusal::Forbidden {
-            rule: eff.rule.clone(),
+            rule: eff.rule.to_string(),
             reason: "missing_requirement",
             missing,
         });
     }
     Decided::Allowed {
-        identity_headers: identity_headers(&tenant.header_prefix, &principal),
+        identity_headers: identity_headers(&tenant.header_prefix, &principal).into(),
         principal: Rc::new(principal),
     }
 }
@@ -562,7 +564,7 @@ fn build_forward(
     ex: &Exchange,
     path: &NormalizedPath,
     eff: &Effective,
-    identity: Option<&Vec<(String, String)>>,
+    identity: Option<&Rc<[(String, String)]>>,
     mut response_headers: Vec<(String, String)>,
 ) -> Result<Forward, Halt> {
     let url = ex
@@ -590,8 +592,7 @@ fn build_forward(
             strip_names = Some(names);
         }
     }
-    if let Some(id) = identity {
-        set_headers.extend(id.iter().cloned());
+    if identity.is_some() {
         set_headers.push((
             format!("{}request-id", tenant.header_prefix),
             ex.request_id.clone(),
@@ -634,6 +635,7 @@ fn build_forward(
             Some(n) => n.into(),
             None => tenant.strip_names.clone(),
         },
+        identity: identity.cloned().unwrap_or_else(|| Rc::from(Vec::new())),
         set_headers,
         response_headers,
         no_client_headers: false,

@@ -37,20 +37,22 @@ impl Credential<'_> {
     }
 }
 
-/// Finds the request's credential for `org`. `session_cookie` is the org's session cookie name
-/// for this request (it depends on whether cookies are `Secure` here); `None` when login is off.
+/// Finds the request's credential for `org`. `session_cookie` names the org's session cookie
+/// for this request (it depends on whether cookies are `Secure` here; `None` when login is off),
+/// asked only when there is no bearer token.
 pub fn find<'a>(
     req: &'a RequestView,
     tenant: &'a TenantPolicy,
     org: &OrgPolicy,
-    session_cookie: Option<&str>,
+    session_cookie: impl FnOnce() -> Option<String>,
 ) -> Credential<'a> {
     match bearer(req, tenant.token_header.as_deref()) {
         Bearer::Token(t) => return Credential::Bearer(t),
         Bearer::Invalid(why) => return Credential::Invalid(why),
         Bearer::None => {}
     }
-    if let Some(name) = session_cookie {
+    if let Some(name) = session_cookie().filter(|_| req.header("cookie").is_some()) {
+        let name = name.as_str();
         let jar: Vec<(&str, &str)> = req
             .header_all("cookie")
             .flat_map(session::parse_cookie_header)
@@ -103,7 +105,9 @@ pub fn bearer<'a>(req: &'a RequestView, extra_header: Option<&'a str>) -> Bearer
         if let Some((scheme, rest)) = v.split_once(' ') {
             if scheme.eq_ignore_ascii_case("bearer") {
                 let token = rest.trim_start();
-                if token.is_empty() || token.bytes().any(|b| b.is_ascii_whitespace() || b >= 0x80) {
+                // memchr-fast checks: a bearer token never contains whitespace (RFC 6750 §2.1).
+                let b = token.as_bytes();
+                if b.is_empty() || b.contains(&b' ') || b.contains(&b'\t') {
                     return Bearer::Invalid("malformed bearer token");
                 }
                 return Bearer::Token(token);

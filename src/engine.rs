@@ -30,7 +30,7 @@ pub enum Decided {
     /// The caller may pass: the principal and the identity headers for the origin.
     Allowed {
         principal: Rc<Principal>,
-        identity_headers: Vec<(String, String)>,
+        identity_headers: Rc<[(String, String)]>,
     },
     /// Refused for reasons that only the credential, the org and the rules decide.
     Refused(Refusal),
@@ -43,7 +43,7 @@ pub struct DecisionScope {
     pub tenant_version: u64,
     pub org_version: u64,
     pub method: String,
-    pub rule: String,
+    pub rule: Rc<str>,
 }
 
 /// A decision and the bounds of its validity.
@@ -315,7 +315,7 @@ mod tests {
             tenant_version: 1,
             org_version: 1,
             method: "GET".into(),
-            rule: rule.into(),
+            rule: Rc::from(rule),
         }
     }
 

@@ -5,7 +5,6 @@
 //! to the decision log only (daphne hides `Fatal` the same way).
 
 use crate::http::ResponseView;
-use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -59,23 +58,32 @@ impl Refusal {
         }
     }
 
-    /// The JSON answer for APIs: `{error, reason, rule, org, request_id}` (+ `missing` on 403).
+    /// The JSON answer for APIs: `{error, reason, request_id}`, `org` when known, and on 403
+    /// `rule` and `missing`. Built directly as text (no `serde_json::Value` on this path).
     pub fn to_json(&self, org: Option<&str>, request_id: &str) -> ResponseView {
-        let mut body = json!({
-            "error": self.error_code(),
-            "reason": self.reason(),
-            "request_id": request_id,
-        });
-        if let Some(o) = org {
-            if !matches!(self, Refusal::UnknownOrg) {
-                body["org"] = json!(o);
-            }
+        let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+        let mut body = format!(
+            r#"{{"error":"{}","reason":{},"request_id":{}"#,
+            self.error_code(),
+            q(self.reason()),
+            q(request_id)
+        );
+        if let Some(o) = org.filter(|_| !matches!(self, Refusal::UnknownOrg)) {
+            body.push_str(&format!(r#","org":{}"#, q(o)));
         }
         if let Refusal::Forbidden { rule, missing, .. } = self {
-            body["rule"] = json!(rule);
-            body["missing"] = json!(missing);
+            let m: Vec<String> = missing.iter().map(|x| q(x)).collect();
+            body.push_str(&format!(
+                r#","rule":{},"missing":[{}]"#,
+                q(rule),
+                m.join(",")
+            ));
         }
-        let mut resp = ResponseView::json(self.status(), &body);
+        body.push('}');
+        let mut resp = ResponseView::new(self.status())
+            .header("content-type", "application/json")
+            .header("cache-control", "no-store")
+            .with_body(body.into_bytes());
         if let Refusal::Unauthenticated {
             reason,
             invalid_token,

@@ -277,6 +277,9 @@ pub struct Forward {
     pub url: String,
     pub strip_prefixes: Rc<[String]>,
     pub strip_names: Rc<[String]>,
+    /// The principal's identity headers (shared with the cached decision), set first.
+    pub identity: Rc<[(String, String)]>,
+    /// Set after `identity` (request id, assertion, the filtered cookie).
     pub set_headers: Vec<(String, String)>,
     /// Headers to set on the origin's response (e.g. `cache-control: private`, refreshed cookies).
     pub response_headers: Vec<(String, String)>,
@@ -292,6 +295,7 @@ impl Forward {
             url,
             strip_prefixes: Rc::from(Vec::new()),
             strip_names: Rc::from(Vec::new()),
+            identity: Rc::from(Vec::new()),
             set_headers: Vec::new(),
             response_headers: Vec::new(),
             no_client_headers: true,
@@ -305,6 +309,7 @@ impl Forward {
             .iter()
             .any(|p| n.starts_with(p.as_str()))
             || self.strip_names.contains(&n)
+            || self.identity.iter().any(|(k, _)| *k == n)
             || self.set_headers.iter().any(|(k, _)| *k == n)
     }
 
@@ -323,6 +328,7 @@ impl Forward {
                 })
                 .collect()
         };
+        out.extend(self.identity.iter().cloned());
         out.extend(self.set_headers.iter().cloned());
         out
     }

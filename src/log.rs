@@ -3,23 +3,29 @@
 use crate::error::Refusal;
 use serde::Serialize;
 
+/// Absent fields are left out of the line (it is written for every request).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct DecisionLog {
     pub request_id: String,
     pub method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_via: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// `allow`, `deny`, `refuse` (4xx) or `error` (5xx).
     pub decision: &'static str,
     pub reasons: Vec<String>,
     /// Internal detail (5xx cause, token error variant): logs only, never the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// 0 when forwarded (the origin's status is not ours).
     pub status: u16,
-    pub latency_ms: u64,
 }
 
 impl DecisionLog {

@@ -129,7 +129,12 @@ pub fn encode(h: &Handled, extras: &[String]) -> String {
             out.field(&f.url);
             out.list(f.strip_prefixes.iter().map(String::as_str));
             out.list(f.strip_names.iter().map(String::as_str));
-            out.pairs(&f.set_headers);
+            out.list(
+                f.identity
+                    .iter()
+                    .chain(f.set_headers.iter())
+                    .flat_map(|(k, v)| [k.as_str(), v.as_str()]),
+            );
             out.pairs(&f.response_headers);
             out.s.push(if f.no_client_headers { '1' } else { '0' });
             if out.ok {
@@ -164,17 +169,25 @@ pub fn resend(extras: &[String]) -> String {
 /// hex) names the imported key the host may cache; the signature is base64url; the input (the
 /// JWS Signing Input, base64url text) is the rest of the string.
 pub fn verify_request(handle: u32, c: &crate::io::SignatureCheck) -> String {
-    let mut hex = String::with_capacity(64);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let sig = crate::b64::encode(&c.signature);
+    let mut out = String::with_capacity(96 + c.key.import_json.len() + sig.len() + c.input.len());
+    out.push_str("V\0");
+    out.push_str(&handle.to_string());
+    out.push(SEP);
+    out.push_str(c.alg.name());
+    out.push(SEP);
     for b in c.key.thumbprint {
-        hex.push_str(&format!("{b:02x}"));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
     }
-    format!(
-        "V\0{handle}\0{}\0{hex}\0{}\0{}\0{}",
-        c.alg.name(),
-        c.key.import_json,
-        crate::b64::encode(&c.signature),
-        &*c.input
-    )
+    out.push(SEP);
+    out.push_str(&c.key.import_json);
+    out.push(SEP);
+    out.push_str(&sig);
+    out.push(SEP);
+    out.push_str(&c.input);
+    out
 }
 
 /// The host's answer to a `V` request: `1` valid, `0` invalid, `U` the host cannot check this
@@ -239,6 +252,7 @@ mod tests {
             url: "https://o/x".into(),
             strip_prefixes: Rc::from(vec!["x-orggate-".to_string()]),
             strip_names: Rc::from(vec![]),
+            identity: Rc::from(vec![]),
             set_headers: vec![(
                 "cookie".into(),
                 "a=b\x01x-orggate-org-id\x01org_evil".into(),
@@ -258,7 +272,8 @@ mod tests {
             url: "https://a/sites/acme/x".into(),
             strip_prefixes: Rc::from(vec!["x-orggate-".to_string()]),
             strip_names: Rc::from(vec!["forwarded".to_string(), "cookie".to_string()]),
-            set_headers: vec![("x-orggate-org-id".into(), "org_acme".into())],
+            identity: Rc::from(vec![("x-orggate-org-id".into(), "org_acme".into())]),
+            set_headers: vec![],
             response_headers: vec![("vary".into(), "Cookie".into())],
             no_client_headers: false,
         };

@@ -108,7 +108,7 @@ fn a_member_is_forwarded_and_a_repeat_needs_no_io() {
     };
     assert_eq!(f.url, "https://origin.test/api/reports/1");
     assert!(f
-        .set_headers
+        .identity
         .iter()
         .any(|(k, v)| k == "x-orggate-org-id" && v == "org_acme"));
     let (again, kinds) = run(&engine, &auth);

@@ -16,13 +16,14 @@ use std::rc::Rc;
 pub enum Access {
     /// Refused whatever the caller holds; the reason code says why.
     Deny(&'static str),
-    Require(Requirement),
+    /// Shared with the compiled rule (no copy per request).
+    Require(Rc<Requirement>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Effective {
     /// Rule ids for logs: `base:admin`, `org:admin-2fa`, `base:admin+org:admin-2fa`, `unmatched`.
-    pub rule: String,
+    pub rule: Rc<str>,
     pub access: Access,
     pub upstream: RuleUpstream,
     /// Origins whose cross-site requests may ride on the session cookie ([`super::isolation`]).
@@ -51,8 +52,8 @@ pub fn effective(
     method: &str,
     path: &NormalizedPath,
 ) -> Effective {
-    let denied = |layer: &str, r: &Rule| Effective {
-        rule: format!("{layer}:{}", r.id),
+    let denied = |_layer: &str, r: &Rule| Effective {
+        rule: r.label.clone(),
         access: Access::Deny("method_not_allowed"),
         upstream: RuleUpstream::Default,
         cross_site_origins: Vec::new(),
@@ -67,22 +68,22 @@ pub fn effective(
     };
     match (base, own) {
         (None, None) => Effective {
-            rule: "unmatched".into(),
+            rule: Rc::from("unmatched"),
             access: match tenant.unmatched {
                 Unmatched::Deny => Access::Deny("no_matching_rule"),
-                Unmatched::Authenticated => Access::Require(Requirement::Authenticated),
+                Unmatched::Authenticated => Access::Require(Rc::new(Requirement::Authenticated)),
             },
             upstream: RuleUpstream::Default,
             cross_site_origins: Vec::new(),
         },
         (Some(b), None) => Effective {
-            rule: format!("base:{}", b.id),
+            rule: b.label.clone(),
             access: Access::Require(b.requirement.clone()),
             upstream: b.upstream.clone(),
             cross_site_origins: b.cross_site_origins.clone(),
         },
         (None, Some(o)) => Effective {
-            rule: format!("org:{}", o.id),
+            rule: o.label.clone(),
             access: Access::Require(o.requirement.clone()),
             upstream: o.upstream.clone(),
             cross_site_origins: o.cross_site_origins.clone(),
@@ -105,14 +106,15 @@ pub fn effective(
             let requirement = if o.loosen {
                 o.requirement.clone()
             } else {
-                match (&b.requirement, &o.requirement) {
-                    (Requirement::Public, r) | (r, Requirement::Public) => r.clone(),
-                    (x, y) if x == y => x.clone(),
-                    (x, y) => Requirement::All(vec![x.clone(), y.clone()]),
+                match (&*b.requirement, &*o.requirement) {
+                    (Requirement::Public, _) => o.requirement.clone(),
+                    (_, Requirement::Public) => b.requirement.clone(),
+                    (x, y) if x == y => b.requirement.clone(),
+                    (x, y) => Rc::new(Requirement::All(vec![x.clone(), y.clone()])),
                 }
             };
             Effective {
-                rule: format!("base:{}+org:{}", b.id, o.id),
+                rule: Rc::from(format!("{}+{}", b.label, o.label)),
                 access: Access::Require(requirement),
                 upstream,
                 cross_site_origins,

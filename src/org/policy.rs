@@ -349,7 +349,9 @@ pub enum RuleUpstream {
 pub struct Rule {
     pub id: String,
     pub pattern: String,
-    pub requirement: Requirement,
+    pub requirement: Rc<Requirement>,
+    /// `base:{id}` or `org:{id}`: the rule's name in logs and refusals.
+    pub label: Rc<str>,
     pub loosen: bool,
     pub upstream: RuleUpstream,
     /// Origins allowed to send cross-site requests on a session cookie (see
@@ -417,7 +419,12 @@ fn parse_rules(
         let rule = Rc::new(Rule {
             id: r.id.clone(),
             pattern: r.path.clone(),
-            requirement: Requirement::parse(&format!("{p}.require"), &r.require)?,
+            requirement: Rc::new(Requirement::parse(&format!("{p}.require"), &r.require)?),
+            label: Rc::from(format!(
+                "{}:{}",
+                if allow_loosen { "org" } else { "base" },
+                r.id
+            )),
             loosen: r.loosen,
             upstream,
             cross_site_origins,

@@ -100,24 +100,36 @@ impl ClaimPath {
         &self,
         claims: &'a Map<String, Value>,
     ) -> Result<Option<&'a Value>, ClaimError> {
-        let Some((first, rest)) = self.0.split_first() else {
-            return Ok(None);
+        lookup(claims, &self.0)
+    }
+}
+
+/// The value at a path of keys (borrowed: reading a claim allocates nothing).
+fn lookup<'a, S: AsRef<str>>(
+    claims: &'a Map<String, Value>,
+    path: &[S],
+) -> Result<Option<&'a Value>, ClaimError> {
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(None);
+    };
+    let mut v = match claims.get(first.as_ref()) {
+        Some(v) => v,
+        None => return Ok(None),
+    };
+    for (i, k) in rest.iter().enumerate() {
+        let Value::Object(o) = v else {
+            return Err(ClaimError::new(join(&path[..=i]), "an object"));
         };
-        let mut v = match claims.get(first) {
+        v = match o.get(k.as_ref()) {
             Some(v) => v,
             None => return Ok(None),
         };
-        for (i, k) in rest.iter().enumerate() {
-            let Value::Object(o) = v else {
-                return Err(ClaimError::new(self.0[..=i].join("."), "an object"));
-            };
-            v = match o.get(k) {
-                Some(v) => v,
-                None => return Ok(None),
-            };
-        }
-        Ok(Some(v))
     }
+    Ok(Some(v))
+}
+
+fn join<S: AsRef<str>>(path: &[S]) -> String {
+    path.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(".")
 }
 
 /// Explicit claim locations for IdPs without a preset. Every location holds what the Auth0
@@ -145,29 +157,31 @@ pub enum Preset {
 
 const LOGTO_ORG_AUD_PREFIX: &str = "urn:logto:organization:";
 
-fn path(p: &[&str]) -> ClaimPath {
-    ClaimPath(p.iter().map(|s| s.to_string()).collect())
-}
-
 /// A string claim: absent is `None`, any other type is refused.
-fn string_at(claims: &Map<String, Value>, p: &ClaimPath) -> Result<Option<String>, ClaimError> {
-    match p.lookup(claims)? {
+fn string_at<S: AsRef<str>>(
+    claims: &Map<String, Value>,
+    p: &[S],
+) -> Result<Option<String>, ClaimError> {
+    match lookup(claims, p)? {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ClaimError::new(p.name(), "a string")),
+        Some(_) => Err(ClaimError::new(join(p), "a string")),
     }
 }
 
 fn str_claim(claims: &Map<String, Value>, p: &[&str]) -> Result<Option<String>, ClaimError> {
-    string_at(claims, &path(p))
+    string_at(claims, p)
 }
 
 /// An array of strings: absent is empty, anything else (a string, a number, an array holding a
 /// non-string) is refused.
-fn string_array_at(claims: &Map<String, Value>, p: &ClaimPath) -> Result<Vec<String>, ClaimError> {
-    match p.lookup(claims)? {
+fn string_array_at<S: AsRef<str>>(
+    claims: &Map<String, Value>,
+    p: &[S],
+) -> Result<Vec<String>, ClaimError> {
+    match lookup(claims, p)? {
         None => Ok(Vec::new()),
-        Some(v) => string_array(v).ok_or_else(|| ClaimError::new(p.name(), "an array of strings")),
+        Some(v) => string_array(v).ok_or_else(|| ClaimError::new(join(p), "an array of strings")),
     }
 }
 
@@ -180,7 +194,7 @@ fn string_array(v: &Value) -> Option<Vec<String>> {
 }
 
 fn array_claim(claims: &Map<String, Value>, p: &[&str]) -> Result<Vec<String>, ClaimError> {
-    string_array_at(claims, &path(p))
+    string_array_at(claims, p)
 }
 
 /// A list the issuer's format writes as one string with a separator (OAuth `scope`, Clerk).
@@ -277,7 +291,7 @@ pub fn identity(
             id.org_name = str_claim(claims, &["org_name"])?;
             id.permissions = array_claim(claims, &["permissions"])?;
             if let Some(p) = roles {
-                id.roles = string_array_at(claims, p)?;
+                id.roles = string_array_at(claims, &p.0)?;
             }
         }
         Preset::Clerk => {
@@ -374,11 +388,11 @@ pub fn identity(
         }
         Preset::Generic(map) => {
             let s = |p: &Option<ClaimPath>| match p {
-                Some(p) => string_at(claims, p),
+                Some(p) => string_at(claims, &p.0),
                 None => Ok(None),
             };
             let a = |p: &Option<ClaimPath>| match p {
-                Some(p) => string_array_at(claims, p),
+                Some(p) => string_array_at(claims, &p.0),
                 None => Ok(Vec::new()),
             };
             id.org_id = s(&map.org_id)?;
@@ -394,7 +408,7 @@ pub fn identity(
         }
     }
     if let Some(path) = multi_org {
-        id.member_of = string_array_at(claims, path)?;
+        id.member_of = string_array_at(claims, &path.0)?;
     }
     // Auth0 marks client-credentials tokens with gty; other IdPs: a token whose subject is its
     // own client (or that has no subject) was issued to a machine.

@@ -55,6 +55,27 @@ function list(field) {
   return field === "" ? [] : field.split("\x01");
 }
 
+/** Header pairs as an array for a Response init (repeated names, e.g. set-cookie, kept). */
+function pairs(field) {
+  const l = list(field);
+  const out = [];
+  for (let i = 0; i + 1 < l.length; i += 2) out.push([l[i], l[i + 1]]);
+  return out;
+}
+
+// The strip lists are the tenant's and change only with its config: parse them once.
+let stripKey = null;
+let stripPrefixes = [];
+let stripNames = new Set();
+function stripLists(prefixes, names) {
+  const key = `${prefixes}\0${names}`;
+  if (key !== stripKey) {
+    stripKey = key;
+    stripPrefixes = list(prefixes);
+    stripNames = new Set(list(names));
+  }
+}
+
 function pairsInto(headers, field, append) {
   const l = list(field);
   for (let i = 0; i + 1 < l.length; i += 2) {
@@ -74,9 +95,7 @@ async function act(out, request, env) {
       const [[, status, ex, log, headers], body] = fields(out, 5);
       setExtras(ex);
       console.log(log);
-      const h = new Headers();
-      pairsInto(h, headers, true);
-      return new Response(body === "" ? null : body, { status: Number(status), headers: h });
+      return new Response(body === "" ? null : body, { status: Number(status), headers: pairs(headers) });
     }
     case "F": {
       const [[, upstream, ex, log, url, prefixes, names, set, respHeaders, noClient]] = fields(out, 10);
@@ -87,11 +106,10 @@ async function act(out, request, env) {
         h = new Headers();
       } else {
         h = new Headers(request.headers);
-        const strip = list(prefixes);
-        const drop = new Set(list(names));
+        stripLists(prefixes, names);
         for (const name of [...h.keys()]) {
           const n = name.includes("_") ? name.replaceAll("_", "-") : name;
-          if (drop.has(n) || strip.some((p) => n.startsWith(p))) h.delete(name);
+          if (stripNames.has(n) || stripPrefixes.some((p) => n.startsWith(p))) h.delete(name);
         }
       }
       pairsInto(h, set, false);

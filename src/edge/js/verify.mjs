@@ -44,6 +44,17 @@ export function b64u(s) {
   return out.subarray(0, o);
 }
 
+// The runtime's own base64 decoder where it has one (TC39 Uint8Array.fromBase64), else b64u.
+const decodeSignature = typeof Uint8Array.fromBase64 === 'function'
+  ? (s) => {
+    try {
+      return Uint8Array.fromBase64(s, { alphabet: 'base64url', lastChunkHandling: 'loose' });
+    } catch {
+      return null;
+    }
+  }
+  : b64u;
+
 /**
  * @param {string} alg JWS alg name
  * @param {string} keyId the key's thumbprint (hex): the cache key of the imported key
@@ -66,7 +77,7 @@ export async function verifySignature(alg, keyId, jwk, signature, input) {
     if (KEYS.size >= MAX_KEYS) KEYS.clear();
     KEYS.set(cacheKey, key);
   }
-  const sig = b64u(signature);
+  const sig = decodeSignature(signature);
   if (sig === null) return '0';
   try {
     return (await crypto.subtle.verify(pair[1], key, sig, encoder.encode(input))) ? '1' : '0';
