@@ -43,7 +43,8 @@ try {
   await call(c.port, 'POST', '/__bench/load', readPool(pool.path).join('\n'));
   const host = mode === '404' ? 'nope.localhost' : 'acme.localhost';
   const q = (from, n) => `/__bench/run?from=${from}&n=${n}&quiet=${process.env.QUIET ? 1 : 0}&same=${mode === 'unique' ? 0 : 1}&host=${host}&path=/api/reports/q1&origin=${encodeURIComponent(origin.url)}`;
-  await call(c.port, 'GET', q(19000, 50)); // warm: keys, configs, JIT
+  // COLD=1: profile the isolate's first request through orggate (nothing warmed).
+  if (!process.env.COLD) await call(c.port, 'GET', q(19000, 50)); // warm: keys, configs, JIT
 
   const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
   const target = targets.find((t) => !String(t.title ?? '').includes('loopback')) ?? targets[0];

@@ -265,6 +265,9 @@ async function runAll(origin, closers) {
   };
   const og = await start('orggate', 'orggate', kv);
   const peer = await start('peer', 'peer', kv);
+  // The ceiling: forwarding with no authorization (repeated-token cases only).
+  const pass = await start('passthrough', 'passthrough', kv);
+  await expectStatus(pass, { token: tok.RS256 }, 200, 'pass-through warm-up');
   for (const inst of [og, peer]) {
     await warm(inst);
     await expectStatus(inst, { token: noPerm }, 403, 'missing permission');
@@ -281,8 +284,9 @@ async function runAll(origin, closers) {
       runs: [
         { label: 'orggate', inst: og, token: tok[alg], expect: 200 },
         { label: 'peer', inst: peer, token: tok[alg], expect: 200 },
+        ...(alg === 'RS256' ? [{ label: 'passthrough', inst: pass, token: tok[alg], expect: 200 }] : []),
       ],
-      ratio: [['orggate', 'peer']],
+      ratio: [['orggate', 'peer'], ...(alg === 'RS256' ? [['orggate', 'passthrough']] : [])],
     });
     if (alg === 'RS256') {
       // The same as rs256-repeated but on fresh isolates each round, as the unique cases run:

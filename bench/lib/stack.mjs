@@ -134,6 +134,11 @@ export function contestantOptions(kind, {
       ...COMMON, port, modules: true, scriptPath: script ?? buildPeer(), ...extra,
     };
   }
+  if (kind === 'passthrough') {
+    return {
+      ...COMMON, port, modules: true, scriptPath: script ?? buildPeer('bench/peer/passthrough.mjs'), ...extra,
+    };
+  }
   throw new Error(`unknown contestant ${kind}`);
 }
 

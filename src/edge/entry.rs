@@ -141,3 +141,4 @@ pub async fn drive(handle: u32, env: JsValue, ctx: JsValue) -> String {
         }
     }
 }
+
