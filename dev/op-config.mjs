@@ -114,3 +114,64 @@ export function buildClients(workerPorts = DEFAULT_WORKER_PORTS) {
     },
   ];
 }
+
+// --- globex's own IdP (dev/op.mjs --flavor customer): a customer's workforce IdP (an Okta or Entra
+// ID stand-in). It knows nothing of organizations: its tokens carry sub, email, email_verified,
+// name and groups. globex's org document maps the groups to orggate permissions.
+
+export const CUSTOMER_CLIENT_ID = 'globex-orggate';
+export const CUSTOMER_CLIENT_SECRET = 'globex-secret';
+
+export const CUSTOMER_USERS = {
+  'bob@globex.test': {
+    sub: 'okta|bob', password: 'bob-okta', name: 'Bob Example', email_verified: true, groups: ['globex-staff'],
+  },
+  'dana@globex.test': {
+    sub: 'okta|dana', password: 'dana-okta', name: 'Dana Admin', email_verified: true, groups: ['globex-staff', 'eng-admins'],
+  },
+  'frank@globex.test': {
+    sub: 'okta|frank', password: 'frank-okta', name: 'Frank Unverified', email_verified: false, groups: ['globex-staff'],
+  },
+  'mallory@evil.test': {
+    sub: 'okta|mallory', password: 'mallory-okta', name: 'Mallory Contractor', email_verified: true, groups: ['globex-staff'],
+  },
+};
+
+/** The user directory an OP flavor serves: the tenant's (with org memberships) or globex's. */
+export function directory(flavor) {
+  const users = flavor === 'customer' ? CUSTOMER_USERS : USERS;
+  return {
+    users,
+    bySub(sub) {
+      for (const [login, u] of Object.entries(users)) if (u.sub === sub) return { login, ...u };
+      return undefined;
+    },
+    byLogin(login) {
+      const key = String(login ?? '').trim().toLowerCase();
+      return Object.hasOwn(users, key) ? { login: key, ...users[key] } : undefined;
+    },
+  };
+}
+
+export function buildCustomerClients(workerPorts = DEFAULT_WORKER_PORTS) {
+  const redirectUris = [];
+  const postLogoutRedirectUris = [];
+  for (const port of workerPorts) {
+    for (const host of WORKER_HOSTS) {
+      redirectUris.push(`http://${host}:${port}/_orggate/callback`);
+      postLogoutRedirectUris.push(`http://${host}:${port}/_orggate/logged-out`);
+    }
+  }
+  return [{
+    client_id: CUSTOMER_CLIENT_ID,
+    client_secret: CUSTOMER_CLIENT_SECRET,
+    client_name: 'orggate for Globex',
+    application_type: 'web',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: postLogoutRedirectUris,
+    scope: 'openid profile email groups offline_access',
+  }];
+}

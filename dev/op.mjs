@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// Dev-only OpenID Provider for orggate, built on npm `oidc-provider`. Auth0 Organizations style:
-// the `organization` authorize parameter scopes the login to one org; tokens carry org_id,
-// org_name and (access token) permissions. Loopback only; keys in dev/keys are public test keys.
+// Dev-only OpenID Provider for orggate, built on npm `oidc-provider`. Loopback only; keys in
+// dev/keys are public test keys. Flavors:
+//   auth0     (default) Auth0 Organizations style: the `organization` authorize parameter scopes
+//             the login to one org; tokens carry org_id, org_name and (access token) permissions.
+//   keycloak  the same tenant, Keycloak 26 shaped: `organization: {alias: {id}}` instead of
+//             org_id/org_name, and `realm_access.roles` instead of permissions.
+//   customer  globex's own workforce IdP: no organizations at all; tokens carry sub, email,
+//             email_verified, name and groups (users in dev/op-config.mjs CUSTOMER_USERS).
 //
-//   node dev/op.mjs --port 9000 [--worker-port 8787 ...] [--access-ttl 300]
+//   node dev/op.mjs --port 9000 [--worker-port 8787 ...] [--access-ttl 300] [--flavor customer]
 //   env: OP_PORT, WORKER_PORTS=8787,8788, OP_ACCESS_TTL
 //
 // Test endpoints (always on, this is a demo OP):
@@ -19,8 +24,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 import {
-  API_AUDIENCE, API_SCOPES, DEFAULT_WORKER_PORTS, M2M_MEMBERSHIPS, ORGS, USERS,
-  buildClients, findUserByLogin, findUserBySub, resolveOrg,
+  API_AUDIENCE, API_SCOPES, DEFAULT_WORKER_PORTS, M2M_MEMBERSHIPS, ORGS,
+  buildClients, buildCustomerClients, directory, resolveOrg,
 } from './op-config.mjs';
 
 const KEY_FILES = ['demo-rs256-1.jwk.json', 'demo-es256-1.jwk.json', 'demo-eddsa-1.jwk.json'];
@@ -185,6 +190,12 @@ function parsePorts(v) {
  */
 export async function startOp(opts = {}) {
   const { default: Provider, errors } = await import('oidc-provider');
+  const flavor = opts.flavor ?? 'auth0';
+  if (!['auth0', 'keycloak', 'customer'].includes(flavor)) throw new Error(`unknown OP flavor ${flavor}`);
+  const dir = directory(flavor);
+  const findUserBySub = (sub) => dir.bySub(sub);
+  const findUserByLogin = (login) => dir.byLogin(login);
+  const customer = flavor === 'customer';
   const host = opts.host ?? '127.0.0.1';
   const workerPorts = parsePorts(opts.workerPorts) ?? DEFAULT_WORKER_PORTS;
   const accessTtl = Number(opts.accessTtl ?? 300);
@@ -214,18 +225,29 @@ export async function startOp(opts = {}) {
 
   const orgClaimsFor = (orgId) => {
     const org = ORGS[orgId];
-    return org ? { org_id: org.id, org_name: org.name } : {};
+    if (!org) return {};
+    // Keycloak 26 with organization ids mapped: a map of alias -> attributes.
+    if (flavor === 'keycloak') return { organization: { [org.name]: { id: org.id } } };
+    return { org_id: org.id, org_name: org.name };
   };
+  const rightsClaims = (perms) => (flavor === 'keycloak'
+    ? { realm_access: { roles: [...perms] } }
+    : { permissions: [...perms] });
 
   const configuration = {
     adapter: Adapter,
-    clients: buildClients(workerPorts),
+    clients: customer ? buildCustomerClients(workerPorts) : buildClients(workerPorts),
     jwks: { keys: loadSigningKeys() },
     cookies: {
       keys: ['orggate-dev-op-cookie-key-not-secret-1'],
     },
-    claims: {
-      openid: ['sub', 'org_id', 'org_name'],
+    claims: customer ? {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'nickname'],
+      groups: ['groups'],
+    } : {
+      openid: ['sub', ...(flavor === 'keycloak' ? ['organization'] : ['org_id', 'org_name'])],
       email: ['email', 'email_verified'],
       profile: ['name', 'nickname'],
     },
@@ -234,7 +256,8 @@ export async function startOp(opts = {}) {
     extraParams: ['organization', 'connection', 'invitation', 'screen_hint'],
     pkce: { required: () => true },
     responseTypes: ['code'],
-    scopes: ['openid', 'offline_access', 'profile', 'email', ...API_SCOPES],
+    scopes: customer ? ['openid', 'offline_access', 'profile', 'email', 'groups']
+      : ['openid', 'offline_access', 'profile', 'email', ...API_SCOPES],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -301,6 +324,16 @@ ${form}
         async claims() {
           const grantId = token?.grantId ?? ctx?.oidc?.entities?.Grant?.jti;
           const orgId = grantId ? grantOrg.get(grantId) : undefined;
+          if (customer) {
+            return {
+              sub,
+              email: user.login,
+              email_verified: user.email_verified,
+              name: user.name,
+              nickname: user.login.split('@')[0],
+              groups: [...user.groups],
+            };
+          }
           return {
             sub,
             email: user.login,
@@ -319,7 +352,8 @@ ${form}
       const { oidc } = ctx;
       const accountId = oidc.account?.accountId ?? oidc.session?.accountId;
       let orgId = null;
-      if (oidc.params.organization !== undefined) {
+      // A customer's own IdP has no organizations: the parameter means nothing to it.
+      if (!customer && oidc.params.organization !== undefined) {
         const org = resolveOrg(oidc.params.organization);
         if (!org) {
           throw new errors.InvalidRequest(`unknown organization: ${oidc.params.organization}`);
@@ -354,7 +388,7 @@ ${form}
         if (!perms) {
           throw new errors.AccessDenied(`client ${token.clientId} is not authorized for organization ${org.name} (${org.id})`);
         }
-        return { ...claims, ...orgClaimsFor(org.id), permissions: [...perms] };
+        return { ...claims, ...orgClaimsFor(org.id), ...rightsClaims(perms) };
       }
       if (token.kind === 'AccessToken') {
         const claims = { azp: token.clientId };
@@ -364,7 +398,7 @@ ${form}
         return {
           ...claims,
           ...orgClaimsFor(orgId),
-          permissions: [...(user?.memberships?.[orgId] ?? [])],
+          ...rightsClaims(user?.memberships?.[orgId] ?? []),
         };
       }
       return undefined;
@@ -409,15 +443,17 @@ ${Object.entries(out).map(([k, v]) => `<p><strong>${htmlEscape(k)}</strong>: <sp
   const oidcCallback = provider.callback();
 
   function loginPage({ uid, params, error, login }) {
-    const org = params.organization ? resolveOrg(params.organization) : undefined;
-    const heading = params.screen_hint === 'signup' ? 'Sign up' : 'Sign in';
-    const orgLine = params.organization
+    const org = params.organization && !customer ? resolveOrg(params.organization) : undefined;
+    const heading = customer ? 'Globex workforce sign-in' : params.screen_hint === 'signup' ? 'Sign up' : 'Sign in';
+    const orgLine = customer
+      ? '<p class="muted">Globex\'s own identity provider (a stand-in for its Okta or Entra ID).</p>'
+      : params.organization
       ? `<p class="muted">Organization: <strong data-testid="org">${htmlEscape(org ? `${org.displayName} (${org.name})` : params.organization)}</strong></p>`
       : '';
     const invitationLine = params.invitation
       ? `<p class="muted">Invitation: <code data-testid="invitation">${htmlEscape(params.invitation)}</code></p>`
       : '';
-    return page(`${heading} – orggate demo OP`, `<h1>${heading}</h1>
+    return page(`${heading} – ${customer ? 'Globex IdP' : 'orggate demo OP'}`, `<h1>${heading}</h1>
 ${orgLine}
 ${invitationLine}
 ${error ? `<p class="err" role="alert">${htmlEscape(error)}</p>` : ''}
@@ -470,7 +506,7 @@ ${error ? `<p class="err" role="alert">${htmlEscape(error)}</p>` : ''}
     if (!user || user.password !== password) {
       return sendHtml(res, 401, loginPage({ uid, params, error: 'Invalid email or password.', login: form.get('login') }));
     }
-    if (params.organization) {
+    if (params.organization && !customer) {
       const org = resolveOrg(params.organization);
       if (!org || !user.memberships[org.id]) {
         return provider.interactionFinished(req, res, {
@@ -517,7 +553,7 @@ ${error ? `<p class="err" role="alert">${htmlEscape(error)}</p>` : ''}
     if (p === '/_test/config' && req.method === 'GET') {
       return sendJson(res, 200, {
         issuer, workerPorts, accessTtl, audience: API_AUDIENCE,
-        users: Object.keys(USERS), orgs: ORGS,
+        flavor, users: Object.keys(dir.users), orgs: customer ? {} : ORGS,
       });
     }
     return sendJson(res, 404, { error: 'not found' });
@@ -578,6 +614,7 @@ async function main() {
       'access-ttl': { type: 'string' },
       host: { type: 'string' },
       'test-endpoints': { type: 'boolean' }, // accepted for compatibility; always on
+      flavor: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -586,6 +623,7 @@ async function main() {
   const accessTtl = values['access-ttl'] ?? process.env.OP_ACCESS_TTL ?? 300;
   const op = await startOp({
     port, workerPorts, accessTtl, host: values.host ?? '127.0.0.1', quiet: values.quiet,
+    flavor: values.flavor ?? process.env.OP_FLAVOR,
   });
   let stopping = false;
   const stop = async () => {

@@ -6,6 +6,7 @@
 #   DEV_SMOKE=1 scripts/dev.sh   start everything, run a few checks, stop everything, exit 0/1
 #
 # Env (defaults in brackets): DEV_PORT [8787], OP_PORT [9000], ORIGIN_PORT [9100],
+# GLOBEX_IDP_PORT [9400] (globex's own identity provider),
 # DEV_STATE_DIR [.wrangler/state] (local KV persistence), DEV_READY_TIMEOUT [600] seconds for the
 # Worker (wrangler dev runs the [build] command from wrangler.toml first, which can be slow cold),
 # DEV_LOG_DIR [.wrangler/dev-logs].
@@ -17,12 +18,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEV_PORT=${DEV_PORT:-8787}
 OP_PORT=${OP_PORT:-9000}
+GLOBEX_IDP_PORT=${GLOBEX_IDP_PORT:-9400}
 ORIGIN_PORT=${ORIGIN_PORT:-9100}
 DEV_STATE_DIR=${DEV_STATE_DIR:-.wrangler/state}
 DEV_LOG_DIR=${DEV_LOG_DIR:-.wrangler/dev-logs}
 DEV_READY_TIMEOUT=${DEV_READY_TIMEOUT:-600}
 DEV_SMOKE=${DEV_SMOKE:-}
 OP_URL="http://127.0.0.1:${OP_PORT}"
+GLOBEX_IDP_URL="http://127.0.0.1:${GLOBEX_IDP_PORT}"
 ORIGIN_URL="http://127.0.0.1:${ORIGIN_PORT}"
 WORKER_URL="http://127.0.0.1:${DEV_PORT}"
 export WRANGLER_SEND_METRICS=false
@@ -86,8 +89,8 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- preflight -----------------------------------------------------------------------------------
 [ -x node_modules/.bin/wrangler ] || die "node_modules missing: run 'make setup-node' (or 'npm ci')"
-for p in "$DEV_PORT" "$OP_PORT" "$ORIGIN_PORT"; do
-  port_free "$p" || die "port $p on 127.0.0.1 is in use (set DEV_PORT / OP_PORT / ORIGIN_PORT)"
+for p in "$DEV_PORT" "$OP_PORT" "$ORIGIN_PORT" "$GLOBEX_IDP_PORT"; do
+  port_free "$p" || die "port $p on 127.0.0.1 is in use (set DEV_PORT / OP_PORT / ORIGIN_PORT / GLOBEX_IDP_PORT)"
 done
 mkdir -p .wrangler "$DEV_LOG_DIR" "$DEV_STATE_DIR"
 
@@ -96,11 +99,16 @@ scripts/dev-vars.sh
 
 node scripts/kv-bulk.mjs .wrangler/kv-bulk.json >/dev/null
 # dev/kv/settings.json names the default ports; point it at the ones in use.
-OP_URL="$OP_URL" ORIGIN_URL="$ORIGIN_URL" node -e '
+OP_URL="$OP_URL" ORIGIN_URL="$ORIGIN_URL" GLOBEX_IDP_URL="$GLOBEX_IDP_URL" node -e '
   const fs = require("fs");
   const file = ".wrangler/kv-bulk.json";
   const bulk = JSON.parse(fs.readFileSync(file, "utf8"));
   for (const e of bulk) {
+    if (e.key === "org:org_globex") {
+      const o = JSON.parse(e.value);
+      if (o.login && o.login.idp) o.login.idp.issuer = process.env.GLOBEX_IDP_URL;
+      e.value = JSON.stringify(o);
+    }
     if (e.key !== "settings") continue;
     const s = JSON.parse(e.value);
     for (const i of s.issuers) i.issuer = process.env.OP_URL;
@@ -117,6 +125,9 @@ log "seeded local KV ($(node -p 'JSON.parse(require("fs").readFileSync(".wrangle
 # --- services ------------------------------------------------------------------------------------
 start op "$DEV_LOG_DIR/op.log" node dev/op.mjs --port "$OP_PORT" --worker-port "$DEV_PORT"
 wait_for_line op "$DEV_LOG_DIR/op.log" "OP ready" 30
+
+start globex-idp "$DEV_LOG_DIR/globex-idp.log" node dev/op.mjs --flavor customer --port "$GLOBEX_IDP_PORT" --worker-port "$DEV_PORT"
+wait_for_line globex-idp "$DEV_LOG_DIR/globex-idp.log" "OP ready" 30
 
 start origin "$DEV_LOG_DIR/origin.log" node dev/origin.mjs --port "$ORIGIN_PORT"
 wait_for_line origin "$DEV_LOG_DIR/origin.log" "origin ready" 30
@@ -139,23 +150,29 @@ cat <<INFO
 
 orggate is running (Ctrl-C stops everything):
   http://acme.localhost:${DEV_PORT}/      Acme's portal (try /docs/, /api/reports/1, /public/x)
-  http://globex.localhost:${DEV_PORT}/    Globex's portal
+  http://globex.localhost:${DEV_PORT}/    Globex's portal (signs in through Globex's own IdP)
   http://localhost:${DEV_PORT}/           no org in the host: org picker / /o/acme/... path prefix
-  OpenID Provider   ${OP_URL}   (discovery: ${OP_URL}/.well-known/openid-configuration)
+  OpenID Provider   ${OP_URL}   (the tenant's IdP; discovery: ${OP_URL}/.well-known/openid-configuration)
+  Globex's own IdP  ${GLOBEX_IDP_URL}   (no organizations; groups mapped by globex's claim rules)
   echo origin       ${ORIGIN_URL}   (what reached it: ${ORIGIN_URL}/_test/requests)
 
 Demo users (password in parentheses):
   alice@acme.test  (alice-pass)  acme: read:reports write:reports read:docs admin
                                   -> acme reports read+write, acme docs, acme /admin/*
-  bob@globex.test  (bob-pass)    globex: reports:view read:docs
-                                  -> globex reports (read), globex docs; not acme
+  bob@globex.test  (bob-pass)    globex: reports:view read:docs (bearer tokens from the tenant OP)
+
+Globex signs in at its own IdP (password in parentheses); rights come from its groups:
+  bob@globex.test  (bob-okta)    groups globex-staff          -> reports:view read:docs
+  dana@globex.test (dana-okta)   groups globex-staff, eng-admins -> + admin, role editor
+  frank@globex.test (frank-okta) email not verified            -> refused (globex admits verified globex.test only)
+  mallory@evil.test (mallory-okta)                             -> refused (not a globex.test address)
   carol@both.test  (carol-pass)  acme: read:reports | globex: reports:view read:docs admin
                                   -> acme reports read-only (403 on write, no acme docs);
                                      globex reports, docs and /admin/*
   machine client   orggate-m2m / m2m-secret (client credentials, organization=org_acme)
                                   -> acme reports read as caller "client"; never /admin/users/*
 
-Logs: ${DEV_LOG_DIR}/{op,origin,wrangler}.log
+Logs: ${DEV_LOG_DIR}/{op,globex-idp,origin,wrangler}.log
 INFO
 
 # --- smoke mode: a few checks against the live stack, then stop ----------------------------------

@@ -401,6 +401,42 @@ fn authorize_and_forward(
                     ex.log.subject = claims.identity.subject.clone();
                     (claims, refresh_at)
                 }
+                SessionClaims::Member { principal, until } => {
+                    // Scoped at login: only the requirement is left to check.
+                    let decided = Rc::new(match requirement.check(&principal) {
+                        Ok(()) => Decided::Allowed {
+                            identity_headers: identity_headers(&tenant.header_prefix, &principal)
+                                .into(),
+                            principal,
+                        },
+                        Err(missing) => Decided::Refused(Refusal::Forbidden {
+                            rule: eff.rule.to_string(),
+                            reason: "missing_requirement",
+                            missing,
+                        }),
+                    });
+                    engine.decision_put(
+                        &text,
+                        CachedDecision {
+                            scope,
+                            valid_until: until,
+                            key: None,
+                            decided: decided.clone(),
+                        },
+                        ex.now,
+                    );
+                    return apply_decision(
+                        engine,
+                        host,
+                        ex,
+                        tenant,
+                        org,
+                        path,
+                        &eff,
+                        &decided,
+                        Vec::new(),
+                    );
+                }
                 SessionClaims::Restart { clear_cookies } => {
                     ex.log.deny(vec!["session_expired".into()]);
                     let mut r = login::redirect_to_login(ex, path);

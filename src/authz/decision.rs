@@ -218,6 +218,18 @@ impl ScopeError {
     }
 }
 
+/// Does this identity name `org` as its active organization? `org_id` compares exactly;
+/// `org_name` only when the org allows it and no id is given (Auth0: ids are preferred, names
+/// compare after lowercasing the expected value).
+pub fn names_org(id: &crate::token::Identity, org: &OrgPolicy) -> bool {
+    let name_ok = |n: &str| n.to_ascii_lowercase() == org.name;
+    match (&id.org_id, &id.org_name) {
+        (Some(i), name) => *i == org.org_id && name.as_deref().is_none_or(name_ok),
+        (None, Some(n)) => org.allow_org_name_match && name_ok(n),
+        (None, None) => false,
+    }
+}
+
 /// Auth0's guidance for APIs: the token's organization must be the one the request addresses.
 /// `org_id` compares exactly; `org_name` only when the org allows it, case-insensitively against
 /// the org's (lowercase) name.
@@ -267,10 +279,18 @@ pub fn scope_to_org(
             .as_deref()
             .is_some_and(|c| org.m2m_clients.iter().any(|a| a == c));
     let no_org_claim = id.org_id.is_none() && id.org_name.is_none() && id.member_of.is_empty();
+    // An issuer bound to exactly one org (`issuers[].orgs: ["org_x"]`, an org's own IdP) implies
+    // that org: its tokens need no org claim (and the issuer check above already refused every
+    // other org).
+    let implied = no_org_claim
+        && tenant
+            .issuer(&claims.issuer)
+            .and_then(|i| i.orgs.as_deref())
+            .is_some_and(|o| o.len() == 1 && o[0] == org.org_id);
 
     let membership = if name_conflict {
         return Err(ScopeError::OrgMismatch);
-    } else if by_id || by_name {
+    } else if by_id || by_name || implied {
         Membership::Member
     } else if client_allowed {
         Membership::AllowedClient

@@ -141,4 +141,3 @@ pub async fn drive(handle: u32, env: JsValue, ctx: JsValue) -> String {
         }
     }
 }
-

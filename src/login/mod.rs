@@ -15,11 +15,13 @@
 //! Every function here is synchronous: I/O (KV, discovery, the token endpoint, key sets,
 //! signatures) is named through the request's answers and performed by a driver.
 
+pub mod federated;
 pub mod oidc;
 pub mod page;
 pub mod pkce;
 pub mod redirect;
 
+use crate::authz::decision::{names_org, scope_to_org, Membership};
 use crate::authz::path::NormalizedPath;
 use crate::engine::Engine;
 use crate::error::{internal, Halt, Refusal};
@@ -36,6 +38,7 @@ use crate::session::lifecycle::{
     session_set_cookies, Sess,
 };
 use crate::session::{self, CookieAttrs};
+use crate::token::claims::{identity, Preset};
 use crate::token::{verify, TokenError};
 use oidc::AuthorizeParams;
 use pkce::{constant_time_eq, PkceVerifier};
@@ -364,7 +367,8 @@ fn start(
         state: state.clone(),
         nonce: nonce.clone(),
         code_challenge: verifier.challenge_s256(),
-        organization: org.org_id.clone(),
+        // Auth0's organization parameter is the tenant IdP's; an org's own IdP has no orgs.
+        organization: (!client.org_bound).then(|| org.org_id.clone()),
         connection,
         login_hint,
         screen_hint,
@@ -516,35 +520,100 @@ fn callback(
             .header("set-cookie", clear));
         }
     };
-    // The org that signed in must be the org that started the login.
-    let access = match verify(engine, host, ex, tenant, &tokens.access_token) {
-        Ok(c) => Ok(c),
-        Err(Pending::Need(io)) => return Err(Stop::Need(io)),
-        Err(Pending::Fail(e)) => Err::<_, TokenError>(e),
-    };
-    let org_ok = id_claims.org_id.as_deref() == Some(org.org_id.as_str())
-        && access
-            .as_ref()
-            .is_ok_and(|c| c.identity.org_id.as_deref() == Some(org.org_id.as_str()));
-    if !org_ok {
-        ex.log.deny(vec!["org_mismatch".into()]);
-        ex.log.detail = access.err().map(|e| format!("{e:?}"));
-        return Ok(login_again(
-            ex,
-            403,
-            "Wrong organization",
-            &format!("That sign-in is not for {}.", org.display_name),
-        )
-        .header("set-cookie", clear));
-    }
-    ex.log.subject = Some(id_claims.subject.clone());
     let session_ttl = tenant.login.as_ref().map_or(8 * 3600, |l| l.session_ttl);
-    let sess = Sess {
-        org: org.org_id.clone(),
-        at: tokens.access_token,
-        rt: tokens.refresh_token,
-        it: tokens.id_token,
-        exp: now.saturating_add(session_ttl),
+    let sess = match &org.login.idp {
+        // The org's own IdP: the org is implied; the identity is the IdP's, kept sealed.
+        Some(idp) if client.org_bound => {
+            let userinfo = if client.userinfo {
+                let ep = disco
+                    .userinfo_endpoint
+                    .clone()
+                    .ok_or("the IdP advertises no userinfo_endpoint")?;
+                let resp = ex
+                    .io
+                    .fetch(oidc::userinfo_request(&ep, &tokens.access_token), None)?
+                    .map_err(|e| e.to_string())?;
+                match oidc::parse_userinfo(&resp, &id_claims.subject) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        ex.log.deny(vec!["userinfo_refused".into()]);
+                        ex.log.detail = Some(e);
+                        return Ok(login_again(
+                            ex,
+                            400,
+                            "Sign-in failed",
+                            "The identity provider's answer could not be verified.",
+                        )
+                        .header("set-cookie", clear));
+                    }
+                }
+            } else {
+                None
+            };
+            let who = federated::identity(&client.issuer, &id_claims, userinfo);
+            if let Err(n) = federated::admit(idp, &who) {
+                ex.log.deny(vec![n.reason().into()]);
+                ex.log.subject = Some(who.sub.clone());
+                return Ok(login_again(
+                    ex,
+                    403,
+                    "Account not allowed",
+                    &format!(
+                        "That account may not sign in to {}. Use your {} work account.",
+                        org.display_name, org.display_name
+                    ),
+                )
+                .header("set-cookie", clear));
+            }
+            ex.log.subject = Some(who.sub.clone());
+            Sess {
+                org: org.org_id.clone(),
+                at: String::new(),
+                rt: None,
+                it: tokens.id_token,
+                exp: now.saturating_add(session_ttl),
+                idp: Some(who),
+            }
+        }
+        // The tenant's IdP: the org that signed in, read through the issuer's preset from the
+        // ID token and from the access token, must be the org that started the login.
+        _ => {
+            let id_org = tenant
+                .issuer(&client.issuer)
+                .map(|i| identity(&id_claims.claims, &i.preset, i.multi_org_claim()))
+                .unwrap_or_else(|| {
+                    identity(&id_claims.claims, &Preset::Auth0 { roles: None }, None)
+                });
+            let access = match verify(engine, host, ex, tenant, &tokens.access_token) {
+                Ok(c) => Ok(c),
+                Err(Pending::Need(io)) => return Err(Stop::Need(io)),
+                Err(Pending::Fail(e)) => Err::<_, TokenError>(e),
+            };
+            let id_ok = id_org.as_ref().is_ok_and(|i| names_org(i, org));
+            let access_ok = access.as_ref().is_ok_and(|c| {
+                scope_to_org(c, org, tenant).is_ok_and(|p| p.membership == Membership::Member)
+            });
+            if !(id_ok && access_ok) {
+                ex.log.deny(vec!["org_mismatch".into()]);
+                ex.log.detail = access.err().map(|e| format!("{e:?}"));
+                return Ok(login_again(
+                    ex,
+                    403,
+                    "Wrong organization",
+                    &format!("That sign-in is not for {}.", org.display_name),
+                )
+                .header("set-cookie", clear));
+            }
+            ex.log.subject = Some(id_claims.subject.clone());
+            Sess {
+                org: org.org_id.clone(),
+                at: tokens.access_token,
+                rt: tokens.refresh_token,
+                it: tokens.id_token,
+                exp: now.saturating_add(session_ttl),
+                idp: None,
+            }
+        }
     };
     let mut resp = ResponseView::redirect(&txn.ret).header("set-cookie", clear);
     for c in session_set_cookies(host, org, &ring, &sess, secure, now, &jar(&ex.req))? {

@@ -26,6 +26,13 @@ pub struct Client {
     pub client_secret: String,
     pub scopes: String,
     pub audience: Option<String>,
+    /// ID-token signature algorithms accepted from this IdP.
+    pub algorithms: Vec<Alg>,
+    /// The org's own IdP (not the tenant's): no Auth0 `organization` parameter, identity from
+    /// its ID token (and userinfo), the org implied by the IdP.
+    pub org_bound: bool,
+    /// Read userinfo (OIDC Core 5.3) after the code exchange.
+    pub userinfo: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -41,27 +48,31 @@ impl std::fmt::Debug for Client {
 /// The IdP client for this org: its own, or the tenant's.
 pub fn client(host: &dyn Host, tenant: &TenantPolicy, org: &OrgPolicy) -> Result<Client, String> {
     let login = tenant.login.as_ref().ok_or("login is not configured")?;
-    let (issuer, client_id, secret_name) = match &org.login.idp {
-        Some(idp) => (
-            idp.issuer.clone(),
-            idp.client_id.clone(),
-            idp.client_secret.clone(),
-        ),
-        None => (
-            login.issuer.clone(),
-            login.client_id.clone(),
-            login.client_secret.clone(),
-        ),
+    let secret = |name: &str| {
+        host.secret(name)
+            .ok_or_else(|| format!("secret {name} is not set"))
     };
-    let client_secret = host
-        .secret(&secret_name)
-        .ok_or_else(|| format!("secret {secret_name} is not set"))?;
-    Ok(Client {
-        issuer,
-        client_id,
-        client_secret,
-        scopes: login.scopes.clone(),
-        audience: login.audience.clone(),
+    Ok(match &org.login.idp {
+        Some(idp) => Client {
+            issuer: idp.issuer.clone(),
+            client_id: idp.client_id.clone(),
+            client_secret: secret(&idp.client_secret)?,
+            scopes: idp.scopes.clone(),
+            audience: None,
+            algorithms: idp.algorithms.clone(),
+            org_bound: true,
+            userinfo: idp.userinfo,
+        },
+        None => Client {
+            issuer: login.issuer.clone(),
+            client_id: login.client_id.clone(),
+            client_secret: secret(&login.client_secret)?,
+            scopes: login.scopes.clone(),
+            audience: login.audience.clone(),
+            algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
+            org_bound: false,
+            userinfo: false,
+        },
     })
 }
 
@@ -73,7 +84,8 @@ pub struct AuthorizeParams {
     pub state: String,
     pub nonce: String,
     pub code_challenge: String,
-    pub organization: String,
+    /// Auth0's `organization` (tenant IdPs only).
+    pub organization: Option<String>,
     pub connection: Option<String>,
     pub login_hint: Option<String>,
     pub screen_hint: Option<String>,
@@ -91,8 +103,10 @@ pub fn authorize_url(endpoint: &str, client: &Client, p: &AuthorizeParams) -> St
         ("nonce", &p.nonce),
         ("code_challenge", &p.code_challenge),
         ("code_challenge_method", "S256"),
-        ("organization", &p.organization),
     ];
+    if let Some(o) = &p.organization {
+        q.push(("organization", o));
+    }
     if let Some(a) = &client.audience {
         q.push(("audience", a));
     }
@@ -219,7 +233,7 @@ pub fn id_token_policy(client: &Client) -> IssuerPolicy {
     IssuerPolicy {
         issuer: client.issuer.clone(),
         audiences: vec![AudiencePattern::Exact(client.client_id.clone())],
-        algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
+        algorithms: client.algorithms.clone(),
         jwks_uri: None,
         preset: Preset::Auth0 { roles: None },
         leeway: 60,
@@ -231,12 +245,12 @@ pub fn id_token_policy(client: &Client) -> IssuerPolicy {
     }
 }
 
-/// The facts orggate keeps from a valid ID token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A valid ID token: its subject and every claim (the preset or the org's claim rules read
+/// them).
+#[derive(Debug, Clone, PartialEq)]
 pub struct IdClaims {
     pub subject: String,
-    pub org_id: Option<String>,
-    pub email: Option<String>,
+    pub claims: std::rc::Rc<serde_json::Map<String, Value>>,
 }
 
 /// OIDC Core 3.1.3.7: validates the ID token from the token response.
@@ -259,6 +273,36 @@ pub fn validate_id_token(
     }
     check_signature(engine, host, ex, &policy, &token)?;
     id_token_claims(&token.claims, client, &policy, expected_nonce, now).map_err(Pending::Fail)
+}
+
+/// OIDC Core 5.3: the userinfo request, with the access token the code exchange returned.
+pub fn userinfo_request(endpoint: &str, access_token: &str) -> HttpRequest {
+    HttpRequest {
+        method: "GET".into(),
+        url: endpoint.to_string(),
+        headers: vec![
+            ("accept".into(), "application/json".into()),
+            ("authorization".into(), format!("Bearer {access_token}")),
+        ],
+        body: None,
+    }
+}
+
+/// OIDC Core 5.3.2: a JSON userinfo answer whose `sub` is the ID token's (else it is refused:
+/// a response about someone else could be substituted).
+pub fn parse_userinfo(
+    resp: &HttpResponse,
+    subject: &str,
+) -> Result<serde_json::Map<String, Value>, String> {
+    if resp.status != 200 {
+        return Err(format!("userinfo answered {}", resp.status));
+    }
+    let m = crate::json::parse_object_strict(&resp.body)
+        .map_err(|e| format!("userinfo is not a JSON object: {e:?}"))?;
+    if m.get("sub").and_then(Value::as_str) != Some(subject) {
+        return Err("userinfo sub differs from the ID token's".into());
+    }
+    Ok(m)
 }
 
 /// The claim checks of OIDC Core 3.1.3.7 after the signature.
@@ -303,8 +347,7 @@ fn id_token_claims(
             .and_then(Value::as_str)
             .ok_or(TokenError::MissingClaim { name: "sub" })?
             .to_string(),
-        org_id: c.get("org_id").and_then(Value::as_str).map(str::to_string),
-        email: c.get("email").and_then(Value::as_str).map(str::to_string),
+        claims: std::rc::Rc::new(c.clone()),
     })
 }
 

@@ -280,4 +280,36 @@ pub struct RawOrgIdp {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
+    /// Scopes to request (default `openid profile email`).
+    #[serde(default)]
+    pub scopes: Option<String>,
+    /// Also read the identity from the IdP's userinfo endpoint (OIDC Core 5.3).
+    #[serde(default)]
+    pub userinfo: bool,
+    /// Signature algorithms the IdP's ID tokens may use (default RS256, PS256, ES256, EdDSA).
+    #[serde(default)]
+    pub algorithms: Option<Vec<String>>,
+    /// Only users whose verified email is in one of these domains may sign in.
+    #[serde(default)]
+    pub allowed_email_domains: Vec<String>,
+    /// IdP claims to orggate roles and permissions, applied on every request.
+    #[serde(default)]
+    pub claim_rules: Vec<RawClaimRule>,
+}
+
+/// `{"claim": "groups", "contains": "eng-admins", "roles": ["admin"]}`: when the claim (a string
+/// or an array of strings) contains the value (or, with `equals`, is exactly the JSON value),
+/// the member gets these roles and permissions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClaimRule {
+    pub claim: Value,
+    #[serde(default)]
+    pub contains: Option<String>,
+    #[serde(default)]
+    pub equals: Option<Value>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }

@@ -726,14 +726,162 @@ pub struct Connection {
     pub kind: ConnectionKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The org's own identity provider: the org is implied by the IdP, never read from a claim.
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrgIdp {
     pub issuer: String,
     pub client_id: String,
+    /// The name of the Worker secret holding the client secret.
     pub client_secret: String,
+    pub scopes: String,
+    pub userinfo: bool,
+    pub algorithms: Vec<Alg>,
+    /// Lowercase domains; empty: any user of the IdP.
+    pub allowed_email_domains: Vec<String>,
+    pub claim_rules: Vec<ClaimRule>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an IdP claim must hold for a rule to grant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimMatch {
+    /// A string claim equal to it, or an array of strings containing it.
+    Contains(String),
+    /// Exactly this JSON value.
+    Equals(Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimRule {
+    pub claim: ClaimPath,
+    pub matches: ClaimMatch,
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
+}
+
+impl ClaimRule {
+    pub fn applies(&self, claims: &serde_json::Map<String, Value>) -> bool {
+        let Ok(Some(v)) = self.claim.lookup(claims) else {
+            return false;
+        };
+        match &self.matches {
+            ClaimMatch::Equals(want) => v == want,
+            ClaimMatch::Contains(want) => match v {
+                Value::String(s) => s == want,
+                Value::Array(items) => items.iter().any(|i| i.as_str() == Some(want.as_str())),
+                _ => false,
+            },
+        }
+    }
+}
+
+fn org_idp(i: &RawOrgIdp) -> Result<OrgIdp, ConfigError> {
+    check_url("$.login.idp.issuer", &i.issuer)?;
+    // An org document may only name secrets reserved for orgs: otherwise it could send
+    // SESSION_KEYS or ASSERTION_KEY to an IdP of its choosing as a client secret.
+    let s = &i.client_secret;
+    if !(s.starts_with("ORG_")
+        && s.len() > 4
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+    {
+        return Err(ConfigError::new(
+            "$.login.idp.client_secret",
+            "the name of a Worker secret starting with ORG_ (e.g. ORG_INITECH_CLIENT_SECRET)",
+        ));
+    }
+    if i.client_id.is_empty() || i.client_id.len() > 256 {
+        return Err(ConfigError::new(
+            "$.login.idp.client_id",
+            "1-256 characters",
+        ));
+    }
+    let scopes = i
+        .scopes
+        .clone()
+        .unwrap_or_else(|| "openid profile email".into());
+    if !scopes.split(' ').any(|s| s == "openid") || scopes.len() > 512 {
+        return Err(ConfigError::new(
+            "$.login.idp.scopes",
+            "space-separated scopes including openid",
+        ));
+    }
+    let algorithms = match &i.algorithms {
+        None => vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
+        Some(list) => {
+            let mut out = Vec::new();
+            for (n, a) in list.iter().enumerate() {
+                match Alg::from_name(a) {
+                    Some(Alg::HS256) | None => {
+                        return Err(ConfigError::new(
+                            format!("$.login.idp.algorithms[{n}]"),
+                            "an asymmetric JWS algorithm (RS*, PS*, ES256, ES384, EdDSA)",
+                        ))
+                    }
+                    Some(alg) => out.push(alg),
+                }
+            }
+            if out.is_empty() {
+                return Err(ConfigError::new("$.login.idp.algorithms", "at least one"));
+            }
+            out
+        }
+    };
+    let mut domains = Vec::new();
+    for (n, d) in i.allowed_email_domains.iter().enumerate() {
+        let d = d.trim().to_ascii_lowercase();
+        if d.is_empty() || d.starts_with('.') || d.contains(['@', '/', ' ', '*']) {
+            return Err(ConfigError::new(
+                format!("$.login.idp.allowed_email_domains[{n}]"),
+                "a bare domain like example.com",
+            ));
+        }
+        domains.push(d);
+    }
+    let mut claim_rules = Vec::new();
+    for (n, r) in i.claim_rules.iter().enumerate() {
+        let p = format!("$.login.idp.claim_rules[{n}]");
+        let matches = match (&r.contains, &r.equals) {
+            (Some(c), None) => ClaimMatch::Contains(c.clone()),
+            (None, Some(e)) => ClaimMatch::Equals(e.clone()),
+            _ => {
+                return Err(ConfigError::new(
+                    p,
+                    "exactly one of contains (a string) or equals (a JSON value)",
+                ))
+            }
+        };
+        if r.roles.is_empty() && r.permissions.is_empty() {
+            return Err(ConfigError::new(p, "a rule grants roles or permissions"));
+        }
+        for (k, x) in r.roles.iter().chain(r.permissions.iter()).enumerate() {
+            if x.is_empty() || x.contains([' ', ',']) || x.len() > 128 {
+                return Err(ConfigError::new(
+                    format!("{p}.grants[{k}]"),
+                    "roles and permissions are 1-128 characters without spaces or commas",
+                ));
+            }
+        }
+        claim_rules.push(ClaimRule {
+            claim: claim_path(&format!("{p}.claim"), &r.claim)?,
+            matches,
+            roles: r.roles.clone(),
+            permissions: r.permissions.clone(),
+        });
+    }
+    Ok(OrgIdp {
+        issuer: i.issuer.clone(),
+        client_id: i.client_id.clone(),
+        client_secret: i.client_secret.clone(),
+        scopes,
+        userinfo: i.userinfo,
+        algorithms,
+        allowed_email_domains: domains,
+        claim_rules,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrgLogin {
     pub connections: Vec<Connection>,
     pub signup: bool,
@@ -899,28 +1047,7 @@ impl TryFrom<&RawOrg> for OrgPolicy {
                 kind,
             });
         }
-        let idp = match &l.idp {
-            None => None,
-            Some(i) => {
-                check_url("$.login.idp.issuer", &i.issuer)?;
-                // An org document may only name secrets reserved for orgs: otherwise it could send
-                // SESSION_KEYS or ASSERTION_KEY to an IdP of its choosing as a client secret.
-                let s = &i.client_secret;
-                if !(s.starts_with("ORG_")
-                    && s.len() > 4
-                    && s.len() <= 64
-                    && s.bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
-                {
-                    return Err(ConfigError::new("$.login.idp.client_secret", "the name of a Worker secret starting with ORG_ (e.g. ORG_INITECH_CLIENT_SECRET)"));
-                }
-                Some(OrgIdp {
-                    issuer: i.issuer.clone(),
-                    client_id: i.client_id.clone(),
-                    client_secret: i.client_secret.clone(),
-                })
-            }
-        };
+        let idp = l.idp.as_ref().map(org_idp).transpose()?;
         if let Some(o) = &raw.origin {
             check_url("$.origin", o)?;
         }

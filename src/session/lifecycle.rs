@@ -11,12 +11,13 @@ use super::{
     split_into_chunks, stale_chunk_names, CookieAttrs, Keyring, DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_CHUNKS,
 };
+use crate::authz::decision::{scope_to_org, Membership, Principal};
 use crate::engine::Engine;
 use crate::exchange::Exchange;
 use crate::http::{RequestView, UrlParts};
 use crate::io::{Need, Pending};
 use crate::keys::discovery::discover;
-use crate::login::oidc;
+use crate::login::{federated, oidc};
 use crate::org::policy::{OrgPolicy, TenantPolicy};
 use crate::ports::Host;
 use crate::token::{verify, TokenError, VerifiedClaims};
@@ -26,16 +27,21 @@ use std::rc::Rc;
 /// Refresh this long before the access token expires, so no request meets an expired token.
 pub const REFRESH_EARLY_S: u64 = 30;
 
-/// The sealed session cookie's contents.
+/// The sealed session cookie's contents. A tenant-IdP session holds the access token the IdP
+/// issued for the org (checked like a bearer token on every request) and its refresh token; an
+/// org-IdP session holds the identity the org's own IdP asserted (`idp`) and no token of theirs.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Sess {
     pub org: String,
+    #[serde(default)]
     pub at: String,
     #[serde(default)]
     pub rt: Option<String>,
     #[serde(default)]
     pub it: Option<String>,
     pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<crate::login::federated::IdpIdentity>,
 }
 
 /// Names that can never be public sites: loopback, and the RFC 6761 special-use `localhost` and
@@ -100,6 +106,11 @@ pub enum SessionClaims {
         /// From this second on, the session takes the refresh path (or ends).
         refresh_at: u64,
     },
+    /// An org-IdP session: the principal, under the org's current claim rules.
+    Member {
+        principal: Rc<Principal>,
+        until: u64,
+    },
     /// The session ended (expired, refresh failed, key rotated out): log in again.
     Restart {
         clear_cookies: Vec<String>,
@@ -147,6 +158,24 @@ pub fn session_claims(
     if sess.org != org.org_id || now >= sess.exp {
         return Ok(SessionClaims::Restart {
             clear_cookies: clear,
+        });
+    }
+    if let Some(who) = &sess.idp {
+        // Still the org's IdP? (A config change to another IdP ends its sessions.)
+        return Ok(match &org.login.idp {
+            Some(idp) if idp.issuer == who.iss => {
+                ex.log.subject = Some(who.sub.clone());
+                SessionClaims::Member {
+                    principal: Rc::new(federated::principal(org, idp, who, sess.exp)),
+                    until: sess.exp,
+                }
+            }
+            _ => {
+                ex.log.detail = Some("the session's IdP is no longer the org's".into());
+                SessionClaims::Restart {
+                    clear_cookies: clear,
+                }
+            }
         });
     }
     let verified = match verify(engine, host, ex, tenant, &sess.at) {
@@ -232,7 +261,8 @@ fn refresh(
     let tokens = oidc::parse_token_response(&resp).map_err(Pending::Fail)?;
     let claims = verify(engine, host, ex, tenant, &tokens.access_token)
         .map_err(|p| p.map_fail(|e| format!("{e:?}")))?;
-    if claims.identity.org_id.as_deref() != Some(org.org_id.as_str()) {
+    // The refreshed token is read like any other: the issuer's preset, the org scoping rules.
+    if !scope_to_org(&claims, org, tenant).is_ok_and(|p| p.membership == Membership::Member) {
         return Err(fail("refreshed token is for another organization"));
     }
     let new = Sess {
@@ -241,6 +271,7 @@ fn refresh(
         rt: tokens.refresh_token.or_else(|| sess.rt.clone()),
         it: tokens.id_token.or_else(|| sess.it.clone()),
         exp: sess.exp,
+        idp: None,
     };
     let cookies =
         session_set_cookies(host, org, ring, &new, secure, ex.now, &jar(&ex.req)).map_err(fail)?;

@@ -10,11 +10,20 @@ export const SECRETS = {
   SESSION_KEYS: `t1:${randomBytes(32).toString('base64url')}`,
   ASSERTION_KEY: randomBytes(32).toString('base64url'),
   OIDC_CLIENT_SECRET: 'dev-client-secret',
+  ORG_GLOBEX_CLIENT_SECRET: 'globex-secret',
 };
 
-/** The demo KV with the OP issuer and origin replaced; `edit(entries)` may change more. */
-export function testKv({ issuer, origin, edit } = {}) {
+/**
+ * The demo KV with the OP issuer and origin replaced; `edit(entries)` may change more. globex's
+ * own IdP becomes `globexIdp` (a `startOp({flavor: 'customer'})` issuer), or, without one, globex
+ * signs in through the tenant OP like acme.
+ */
+export function testKv({ issuer, origin, edit, globexIdp } = {}) {
   const entries = demoKv();
+  const globex = JSON.parse(entries['org:org_globex']);
+  if (globexIdp) globex.login.idp.issuer = globexIdp;
+  else delete globex.login.idp;
+  entries['org:org_globex'] = JSON.stringify(globex);
   const s = JSON.parse(entries.settings);
   if (issuer) {
     for (const i of s.issuers) i.issuer = issuer;
