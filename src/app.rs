@@ -29,7 +29,8 @@ use crate::ports::Host;
 use crate::session::lifecycle::{
     secure_cookies, session_claims, session_cookie_name, SessionClaims,
 };
-use crate::token::{verify, VerifiedClaims};
+use crate::token::verify::verify_bound;
+use crate::token::VerifiedClaims;
 use std::rc::Rc;
 
 /// Reserved paths orggate answers itself.
@@ -226,7 +227,7 @@ fn token_org_request(
             .into())
         }
     };
-    let claims = verify_logged(engine, host, ex, tenant, &raw)?;
+    let claims = verify_logged(engine, host, ex, tenant, &raw, None)?;
     let Some(org_id) = claims.identity.org_id.clone() else {
         return Err(Refusal::Unauthenticated {
             reason: "missing_org_claim",
@@ -245,15 +246,17 @@ fn token_org_request(
     authorize_and_forward(engine, host, ex, tenant, &org, path, Some((raw, claims)))
 }
 
-/// Verifies a token and notes the subject (or the token error) in the log.
+/// Verifies a token (bound to the DPoP key `binding` when given) and notes the subject (or the
+/// token error) in the log.
 fn verify_logged(
     engine: &Engine,
     host: &dyn Host,
     ex: &mut Exchange,
     tenant: &TenantPolicy,
     raw: &str,
+    binding: Option<&str>,
 ) -> Result<Rc<VerifiedClaims>, Halt> {
-    match verify(engine, host, ex, tenant, raw) {
+    match verify_bound(engine, host, ex, tenant, raw, binding) {
         Ok(c) => {
             ex.log.subject = c
                 .identity
@@ -333,9 +336,10 @@ fn authorize_and_forward(
         }
     }
     let text = match &found {
-        OwnedCredential::Bearer(t) | OwnedCredential::Session(t) | OwnedCredential::Query(t) => {
-            t.clone()
-        }
+        OwnedCredential::Bearer(t)
+        | OwnedCredential::Session(t)
+        | OwnedCredential::Query(t)
+        | OwnedCredential::Dpop { token: t, .. } => t.clone(),
         OwnedCredential::Invalid(why) => {
             ex.log.detail = Some((*why).to_string());
             return Err(Refusal::Unauthenticated {
@@ -357,6 +361,32 @@ fn authorize_and_forward(
         }
     };
 
+    // DPoP: the proof first (RFC 9449 §4.3), on every request; its key binds the token.
+    let binding = match &found {
+        OwnedCredential::Dpop { token, proof } => {
+            let url = ex.req.url_parts().ok_or(Refusal::BadRequest { reason: "bad_url" })?;
+            let accepted = ex.dpop_accepted.as_deref() == Some(proof.as_str());
+            match crate::token::dpop::check_proof(
+                engine, &ex.io, proof, token, &ex.req.method, &url, ex.now, accepted,
+            ) {
+                Ok(p) => {
+                    ex.dpop_accepted = Some(proof.clone());
+                    Some(p.jkt)
+                }
+                Err(Pending::Need(io)) => return Err(Halt::Need(io)),
+                Err(Pending::Fail(e)) => {
+                    ex.log.detail = Some(e.detail());
+                    return Err(Refusal::Unauthenticated {
+                        reason: "invalid_dpop_proof",
+                        invalid_token: true,
+                    }
+                    .into());
+                }
+            }
+        }
+        _ => None,
+    };
+
     // A credential seen before in this scope: the decision is already known.
     let scope = DecisionScope {
         org_id: org.org_id.clone(),
@@ -364,6 +394,7 @@ fn authorize_and_forward(
         org_version: org.version,
         method: ex.req.method.clone(),
         rule: eff.rule.clone(),
+        binding: binding.clone(),
     };
     if let Some(decided) = engine.decision_get(&text, &scope, ex.now) {
         return apply_decision(
@@ -451,7 +482,7 @@ fn authorize_and_forward(
             }
         }
         (_, None) => {
-            let c = verify_logged(engine, host, ex, tenant, &text)?;
+            let c = verify_logged(engine, host, ex, tenant, &text, binding.as_deref())?;
             let until = c.valid_until;
             (c, until)
         }
@@ -487,6 +518,7 @@ fn authorize_and_forward(
 /// A credential's text, owned (the request view stays borrowable by the stages after this).
 enum OwnedCredential {
     Bearer(String),
+    Dpop { token: String, proof: String },
     Session(String),
     Query(String),
     None,
@@ -496,6 +528,10 @@ enum OwnedCredential {
 fn owned(c: Credential<'_>) -> OwnedCredential {
     match c {
         Credential::Bearer(t) => OwnedCredential::Bearer(t.to_string()),
+        Credential::Dpop { token, proof } => OwnedCredential::Dpop {
+            token: token.to_string(),
+            proof: proof.to_string(),
+        },
         Credential::Session(s) => OwnedCredential::Session(s),
         Credential::Query(q) => OwnedCredential::Query(q),
         Credential::None => OwnedCredential::None,

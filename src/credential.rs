@@ -1,6 +1,7 @@
 //! Credentials, whole: where a request's proof of identity comes from, in one place.
 //!
 //! - `Authorization: Bearer` (RFC 6750 §2.1), or a header the tenant configures;
+//! - `Authorization: DPoP` with a `DPoP` proof header (RFC 9449 §7.1);
 //! - the org's session cookie (see [`crate::session`]), possibly split into chunks;
 //! - `?access_token=` (RFC 6750 §2.3) only where the org opted in;
 //! - none; or a malformed attempt, which is refused rather than ignored.
@@ -17,6 +18,8 @@ use crate::session;
 pub enum Credential<'a> {
     /// A bearer token (Authorization or the configured token header).
     Bearer(&'a str),
+    /// A DPoP-bound token and its proof of possession.
+    Dpop { token: &'a str, proof: &'a str },
     /// The org's session cookie, chunks joined: ambient authority (see `authz::isolation`).
     Session(String),
     /// `?access_token=` where the org allows it.
@@ -30,7 +33,7 @@ impl Credential<'_> {
     /// The credential's exact text (the key of the decision cache), if it has one.
     pub fn text(&self) -> Option<&str> {
         match self {
-            Credential::Bearer(t) => Some(t),
+            Credential::Bearer(t) | Credential::Dpop { token: t, .. } => Some(t),
             Credential::Session(s) | Credential::Query(s) => Some(s),
             Credential::None | Credential::Invalid(_) => None,
         }
@@ -51,6 +54,9 @@ pub fn find<'a>(
         Bearer::Invalid(why) => return Credential::Invalid(why),
         Bearer::None => {}
     }
+    if let Some(c) = dpop(req) {
+        return c;
+    }
     if let Some(name) = session_cookie().filter(|_| req.header("cookie").is_some()) {
         let name = name.as_str();
         let jar: Vec<(&str, &str)> = req
@@ -65,6 +71,28 @@ pub fn find<'a>(
         return Credential::Query(t);
     }
     Credential::None
+}
+
+/// RFC 9449 §7.1: `Authorization: DPoP <token>` and exactly one `DPoP` header.
+fn dpop(req: &RequestView) -> Option<Credential<'_>> {
+    let auth = req.header("authorization")?.trim();
+    let (scheme, token) = auth.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("dpop") {
+        return None;
+    }
+    let token = token.trim_start();
+    let mut proofs = req.header_all("dpop");
+    let c = match (proofs.next(), proofs.next()) {
+        _ if token.is_empty() || token.as_bytes().contains(&b' ') => {
+            Credential::Invalid("malformed DPoP token")
+        }
+        (Some(proof), None) if !proof.trim().is_empty() => Credential::Dpop {
+            token,
+            proof: proof.trim(),
+        },
+        _ => Credential::Invalid("the DPoP scheme needs exactly one DPoP proof header"),
+    };
+    Some(c)
 }
 
 /// RFC 6750 §2.3, opt-in per org: a plain `access_token=` parameter of JWS characters only.

@@ -44,6 +44,8 @@ pub struct DecisionScope {
     pub org_version: u64,
     pub method: String,
     pub rule: Rc<str>,
+    /// The DPoP key thumbprint the request proved (a bound token's decision holds only with it).
+    pub binding: Option<String>,
 }
 
 /// A decision and the bounds of its validity.
@@ -114,7 +116,12 @@ pub struct Engine {
     assertion_key: RefCell<Option<([u8; 32], Rc<AssertionKey>)>>,
     /// Versions handed to compiled configs (decisions are cached per version).
     config_versions: Cell<u64>,
+    /// DPoP proof ids seen: (key thumbprint, jti) → until when a replay would still be accepted.
+    dpop_jtis: RefCell<HashMap<(String, String), u64>>,
 }
+
+/// How many DPoP proof ids an isolate remembers.
+pub const DPOP_JTI_CAP: usize = 100_000;
 
 impl Engine {
     pub fn new() -> Self {
@@ -264,6 +271,21 @@ impl Engine {
         }
     }
 
+    /// Records a DPoP proof's `jti` for its key; `false` if it was seen before and its proof would
+    /// still be accepted (RFC 9449 §11.1: a replay). Expired ids are forgotten.
+    pub fn dpop_jti_fresh(&self, jkt: &str, jti: &str, until: u64, now: u64) -> bool {
+        let mut m = self.dpop_jtis.borrow_mut();
+        let key = (jkt.to_string(), jti.to_string());
+        if m.get(&key).is_some_and(|u| now < *u) {
+            return false;
+        }
+        if m.len() >= DPOP_JTI_CAP {
+            m.retain(|_, u| now < *u);
+        }
+        m.insert(key, until);
+        true
+    }
+
     // --- the rest ---------------------------------------------------------------------------
 
     /// Sets the shared-tier MAC key once per isolate (secrets do not change within one).
@@ -316,6 +338,7 @@ mod tests {
             org_version: 1,
             method: "GET".into(),
             rule: Rc::from(rule),
+            binding: None,
         }
     }
 

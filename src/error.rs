@@ -89,13 +89,22 @@ impl Refusal {
             invalid_token,
         } = self
         {
-            // RFC 6750 §3: the challenge; error only when a token was presented (§3.1).
+            // RFC 6750 §3: the challenge; error only when a token was presented (§3.1). RFC 9449
+            // §7.1: a DPoP challenge too, naming the proof algorithms, with the error when the
+            // proof was the problem.
             let v = if *invalid_token {
                 format!("Bearer realm=\"orggate\", error=\"invalid_token\", error_description=\"{reason}\"")
             } else {
                 "Bearer realm=\"orggate\"".to_string()
             };
             resp = resp.header("www-authenticate", v);
+            let algs = "algs=\"ES256 ES384 EdDSA PS256 RS256\"";
+            let dpop = match *reason {
+                "invalid_dpop_proof" => format!("DPoP {algs}, error=\"invalid_dpop_proof\""),
+                "dpop_binding_mismatch" => format!("DPoP {algs}, error=\"invalid_token\""),
+                _ => format!("DPoP {algs}"),
+            };
+            resp = resp.header("www-authenticate", dpop);
         }
         if matches!(self, Refusal::Internal { .. }) {
             resp = resp.header("retry-after", "5");

@@ -33,6 +33,9 @@ pub struct Exchange {
     /// The configured header names the host passed besides its fixed set (`None`: the host
     /// passed every header, as the native drivers do).
     pub provided_extras: Option<Vec<String>>,
+    /// The DPoP proof this request accepted (a replay of the pipeline must not take its own
+    /// `jti` for a replay attack).
+    pub dpop_accepted: Option<String>,
 }
 
 impl Exchange {
@@ -51,6 +54,7 @@ impl Exchange {
             parsed: Vec::new(),
             round_trips: 0,
             provided_extras: None,
+            dpop_accepted: None,
         }
     }
 

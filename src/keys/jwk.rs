@@ -122,6 +122,25 @@ impl PublicJwk {
         }
     }
 
+    /// RFC 7638 JWK thumbprint: base64url(SHA-256) of the required members in lexicographic
+    /// order with no whitespace (§3.2). What a DPoP-bound token's `cnf.jkt` names (RFC 9449
+    /// §6.1). `None` for a secret (never thumbprinted, never shown).
+    pub fn rfc7638_thumbprint(&self) -> Option<String> {
+        let b = |v: &[u8]| b64::encode(v);
+        let canonical = match &self.material {
+            KeyMaterial::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n)),
+            KeyMaterial::Ec { crv, x, y } => format!(
+                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                if *crv == EcCurve::P256 { "P-256" } else { "P-384" },
+                b(x),
+                b(y)
+            ),
+            KeyMaterial::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b(x)),
+            KeyMaterial::Oct { .. } => return None,
+        };
+        Some(b64::encode(&Sha256::digest(canonical.as_bytes())))
+    }
+
     pub fn kty(&self) -> &'static str {
         match self.material {
             KeyMaterial::Rsa { .. } => "RSA",
@@ -302,6 +321,18 @@ mod tests {
             k.check_use(Alg::ES256),
             Err(KeyUseError::TypeMismatch { .. })
         ));
+    }
+
+    /// RFC 7638 §3.1: the example RSA key's thumbprint.
+    #[test]
+    fn rfc7638_thumbprint_vector() {
+        let k = parse_jwk(serde_json::json!({"kty": "RSA", "e": "AQAB", "alg": "RS256", "kid": "2011-04-29",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}))
+        .unwrap();
+        assert_eq!(
+            k.rfc7638_thumbprint().as_deref(),
+            Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        );
     }
 
     #[test]

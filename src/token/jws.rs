@@ -85,15 +85,26 @@ pub struct UntrustedToken {
 /// Header parameters that would let a token choose its own key.
 const KEY_SELECTING_PARAMS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
 
-/// Splits and decodes a compact JWS. `max_len` bounds the work an attacker can ask for.
-pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken, TokenError> {
+/// A compact JWS split and decoded, before any header rule: the header and claims as strict JSON
+/// objects (duplicate members refused), the signing input and the signature.
+#[derive(Debug)]
+pub struct RawJws {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    pub signing_input: Rc<str>,
+    pub signature: Rc<[u8]>,
+}
+
+/// RFC 7515 §7.1: splits and decodes a compact JWS. `max_len` bounds the work an attacker can
+/// ask for.
+pub fn split(raw: &str, max_len: usize) -> Result<RawJws, TokenError> {
     if raw.len() > max_len {
         return Err(TokenError::Oversized {
             len: raw.len(),
             max: max_len,
         });
     }
-    // RFC 7515 §7.1: exactly three parts. (A JWE has five: not a token we accept.)
+    // Exactly three parts. (A JWE has five: not a token we accept.)
     let mut parts = raw.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -115,14 +126,23 @@ pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken, TokenError> {
     let header_bytes = b64::decode(h).map_err(|_| TokenError::BadBase64 { part: "header" })?;
     let payload = b64::decode(p).map_err(|_| TokenError::BadBase64 { part: "payload" })?;
     let signature = b64::decode(s).map_err(|_| TokenError::BadBase64 { part: "signature" })?;
-    let header_map = parse_object_strict(&header_bytes).map_err(|e| json_error("header", e))?;
-    let header = parse_header(&header_map)?;
-    let claims = parse_object_strict(&payload).map_err(|e| json_error("payload", e))?;
-    Ok(UntrustedToken {
-        header,
-        claims: Rc::new(claims),
+    Ok(RawJws {
+        header: parse_object_strict(&header_bytes).map_err(|e| json_error("header", e))?,
+        claims: parse_object_strict(&payload).map_err(|e| json_error("payload", e))?,
         signing_input: Rc::from(&raw[..h.len() + 1 + p.len()]),
         signature: Rc::from(signature),
+    })
+}
+
+/// Splits and decodes a compact JWS and applies the header rules for tokens.
+pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken, TokenError> {
+    let j = split(raw, max_len)?;
+    let header = parse_header(&j.header)?;
+    Ok(UntrustedToken {
+        header,
+        claims: Rc::new(j.claims),
+        signing_input: j.signing_input,
+        signature: j.signature,
     })
 }
 

@@ -10,6 +10,7 @@
 //! jwt-compact moves `UntrustedToken` to `Token`).
 
 pub mod claims;
+pub mod dpop;
 pub mod jws;
 pub mod verify;
 
@@ -73,6 +74,8 @@ pub enum TokenError {
     SenderConstrained {
         binding: &'static str,
     },
+    /// Presented with a DPoP proof but not bound to a key (no `cnf.jkt`), or bound to another.
+    DpopBinding,
     Expired {
         exp: u64,
         now: u64,
@@ -121,6 +124,7 @@ impl TokenError {
             TokenError::BadClaim { .. } => "bad_claim",
             TokenError::InvalidClaim(_) => "invalid_claim",
             TokenError::SenderConstrained { .. } => "sender_constrained_token",
+            TokenError::DpopBinding => "dpop_binding_mismatch",
             TokenError::Expired { .. } => "expired",
             TokenError::NotYetValid { .. } => "not_yet_valid",
             TokenError::IssuedInFuture { .. } => "issued_in_future",

@@ -62,6 +62,19 @@ pub fn verify(
     tenant: &TenantPolicy,
     raw: &str,
 ) -> Result<Rc<VerifiedClaims>, Pending<TokenError>> {
+    verify_bound(engine, host, ex, tenant, raw, None)
+}
+
+/// [`verify`] for a token presented with a valid DPoP proof whose key has thumbprint `binding`:
+/// the token must then be bound to exactly that key (`cnf.jkt`, RFC 9449 §7.1).
+pub fn verify_bound(
+    engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
+    tenant: &TenantPolicy,
+    raw: &str,
+    binding: Option<&str>,
+) -> Result<Rc<VerifiedClaims>, Pending<TokenError>> {
     let now = ex.now;
     if raw.len() > tenant.max_token_bytes {
         return Err(Pending::Fail(TokenError::Oversized {
@@ -93,7 +106,7 @@ pub fn verify(
                 .issuer(&e.issuer)
                 .ok_or(Pending::Fail(TokenError::UnknownIssuer))?;
             check_registered_claims(&e.claims, issuer, now).map_err(Pending::Fail)?;
-            check_not_sender_constrained(&e.claims).map_err(Pending::Fail)?;
+            check_binding(&e.claims, binding).map_err(Pending::Fail)?;
             let e = Rc::new(e);
             engine.verified_put(raw, e.clone(), now);
             e
@@ -109,7 +122,7 @@ pub fn verify(
                 });
             }
             let exp = check_registered_claims(&entry.claims, issuer, now)?;
-            check_not_sender_constrained(&entry.claims)?;
+            check_binding(&entry.claims, binding)?;
             let identity = identity(&entry.claims, &issuer.preset, issuer.multi_org_claim())
                 .map_err(TokenError::InvalidClaim)?;
             Ok((issuer, exp, identity))
@@ -283,14 +296,25 @@ pub fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option
     }
 }
 
-/// RFC 7800 `cnf`: a token bound to a key may only be used with proof of that key. orggate
-/// checks neither DPoP proofs nor client certificates on this path, so a bound token presented
-/// as a plain bearer token is refused (RFC 9449 §7.1: a DPoP-bound token must not be accepted
-/// as Bearer; RFC 8705 §3: an `x5t#S256`-bound token needs the certificate).
-fn check_not_sender_constrained(claims: &Map<String, Value>) -> Result<(), TokenError> {
+/// RFC 7800 `cnf`: a token bound to a key may only be used with proof of that key. With a valid
+/// DPoP proof (`binding`, its key's thumbprint), a token bound by `cnf.jkt` to that key passes.
+/// Anything else bound is refused: a DPoP-bound token presented as Bearer (RFC 9449 §7.1), an
+/// `x5t#S256`-bound one (RFC 8705 §3: orggate checks no client certificates), other methods.
+fn check_binding(claims: &Map<String, Value>, binding: Option<&str>) -> Result<(), TokenError> {
     let Some(cnf) = claims.get("cnf") else {
-        return Ok(());
+        // RFC 9449 §7.1: the DPoP scheme with a token not bound to a key is refused.
+        return match binding {
+            Some(_) => Err(TokenError::DpopBinding),
+            None => Ok(()),
+        };
     };
+    if let (Some(proved), Some(jkt)) = (binding, cnf.get("jkt").and_then(Value::as_str)) {
+        return if proved == jkt {
+            Ok(())
+        } else {
+            Err(TokenError::DpopBinding)
+        };
+    }
     let binding = match cnf.as_object() {
         Some(o) if o.contains_key("jkt") => "dpop",
         Some(o) if o.contains_key("x5t#S256") => "mtls",
