@@ -9,7 +9,7 @@
 //! `Principal`, `Decided`); `From` impls turn each error into [`Halt`], so this file reads as a
 //! chain of `?`, and a refusal becomes HTTP in one place ([`render_refusal`]).
 
-use crate::authz::decision::{scope_to_org, Requirement};
+use crate::authz::decision::{scope_to_org, Principal, Requirement};
 use crate::authz::effective::{effective, Access, Effective};
 use crate::authz::isolation::check_session_request;
 use crate::authz::path::{normalize, NormalizedPath};
@@ -30,7 +30,7 @@ use crate::session::lifecycle::{
     secure_cookies, session_claims, session_cookie_name, SessionClaims,
 };
 use crate::token::verify::verify_bound;
-use crate::token::VerifiedClaims;
+use crate::token::{AuthFacts, VerifiedClaims};
 use std::rc::Rc;
 
 /// Reserved paths orggate answers itself.
@@ -364,10 +364,20 @@ fn authorize_and_forward(
     // DPoP: the proof first (RFC 9449 §4.3), on every request; its key binds the token.
     let binding = match &found {
         OwnedCredential::Dpop { token, proof } => {
-            let url = ex.req.url_parts().ok_or(Refusal::BadRequest { reason: "bad_url" })?;
+            let url = ex
+                .req
+                .url_parts()
+                .ok_or(Refusal::BadRequest { reason: "bad_url" })?;
             let accepted = ex.dpop_accepted.as_deref() == Some(proof.as_str());
             match crate::token::dpop::check_proof(
-                engine, &ex.io, proof, token, &ex.req.method, &url, ex.now, accepted,
+                engine,
+                &ex.io,
+                proof,
+                token,
+                &ex.req.method,
+                &url,
+                ex.now,
+                accepted,
             ) {
                 Ok(p) => {
                     ex.dpop_accepted = Some(proof.clone());
@@ -412,17 +422,16 @@ fn authorize_and_forward(
 
     // The full path: verify (or open the session), scope to the org, check the requirement.
     let mut response_headers = Vec::new();
-    let (claims, valid_until) = match (&found, verified) {
-        (_, Some((_, c))) => {
-            let until = c.valid_until;
-            (c, until)
-        }
+    let is_session = matches!(found, OwnedCredential::Session(_));
+    let (principal, valid_until, key) = match (&found, verified) {
+        (_, Some((_, c))) => scoped(tenant, org, &c, None),
         (OwnedCredential::Session(sealed), None) => {
             match session_claims(engine, host, ex, tenant, org, sealed)? {
                 SessionClaims::Valid {
                     claims,
                     set_cookies,
                     refresh_at,
+                    auth,
                 } => {
                     response_headers.extend(
                         set_cookies
@@ -430,44 +439,11 @@ fn authorize_and_forward(
                             .map(|c| ("set-cookie".to_string(), c)),
                     );
                     ex.log.subject = claims.identity.subject.clone();
-                    (claims, refresh_at)
+                    let (p, until, key) = scoped(tenant, org, &claims, Some(auth));
+                    (p, until.min(refresh_at), key)
                 }
-                SessionClaims::Member { principal, until } => {
-                    // Scoped at login: only the requirement is left to check.
-                    let decided = Rc::new(match requirement.check(&principal) {
-                        Ok(()) => Decided::Allowed {
-                            identity_headers: identity_headers(&tenant.header_prefix, &principal)
-                                .into(),
-                            principal,
-                        },
-                        Err(missing) => Decided::Refused(Refusal::Forbidden {
-                            rule: eff.rule.to_string(),
-                            reason: "missing_requirement",
-                            missing,
-                        }),
-                    });
-                    engine.decision_put(
-                        &text,
-                        CachedDecision {
-                            scope,
-                            valid_until: until,
-                            key: None,
-                            decided: decided.clone(),
-                        },
-                        ex.now,
-                    );
-                    return apply_decision(
-                        engine,
-                        host,
-                        ex,
-                        tenant,
-                        org,
-                        path,
-                        &eff,
-                        &decided,
-                        Vec::new(),
-                    );
-                }
+                // An org-IdP session: scoped at login.
+                SessionClaims::Member { principal, until } => (Ok(principal), until, None),
                 SessionClaims::Restart { clear_cookies } => {
                     ex.log.deny(vec!["session_expired".into()]);
                     let mut r = login::redirect_to_login(ex, path);
@@ -483,11 +459,11 @@ fn authorize_and_forward(
         }
         (_, None) => {
             let c = verify_logged(engine, host, ex, tenant, &text, binding.as_deref())?;
-            let until = c.valid_until;
-            (c, until)
+            scoped(tenant, org, &c, None)
         }
     };
-    let decided = Rc::new(decide(tenant, org, &claims, &requirement, &eff));
+    let (decided, bound) = judge(tenant, principal, &requirement, &eff, ex.now);
+    let decided = Rc::new(decided);
     // Remember the decision for this exact credential, unless this response refreshes the
     // session (its new cookie is the credential from now on).
     if response_headers.is_empty() {
@@ -495,12 +471,17 @@ fn authorize_and_forward(
             &text,
             CachedDecision {
                 scope,
-                valid_until,
-                key: claims.key_thumbprint.map(|t| (claims.issuer.clone(), t)),
+                valid_until: valid_until.min(bound),
+                key,
                 decided: decided.clone(),
             },
             ex.now,
         );
+    }
+    if is_session {
+        if let Some(r) = step_up_login(tenant, ex, path, &decided) {
+            return Ok(Outcome::Respond(r));
+        }
     }
     apply_decision(
         engine,
@@ -513,6 +494,110 @@ fn authorize_and_forward(
         &decided,
         response_headers,
     )
+}
+
+type Scoped = (
+    Result<Rc<Principal>, Refusal>,
+    u64,
+    Option<(String, [u8; 32])>,
+);
+
+/// Verified claims scoped to the org: the principal (or why not), until when the claims hold,
+/// and the key that verified them. `session_auth`: the ID token's authentication facts a
+/// session kept, for an access token that carries none.
+fn scoped(
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+    claims: &Rc<VerifiedClaims>,
+    session_auth: Option<AuthFacts>,
+) -> Scoped {
+    let principal = scope_to_org(claims, org, tenant)
+        .map(|mut p| {
+            if let Some(a) = session_auth {
+                if p.auth == AuthFacts::default() {
+                    p.auth = a;
+                }
+            }
+            Rc::new(p)
+        })
+        .map_err(|e| Refusal::Unauthenticated {
+            reason: e.reason(),
+            invalid_token: true,
+        });
+    let key = claims.key_thumbprint.map(|t| (claims.issuer.clone(), t));
+    (principal, claims.valid_until, key)
+}
+
+/// The requirement, then step-up: everything a repeated credential does not need again. Also
+/// returns until when the verdict holds (a step-up's `max_age` runs out).
+fn judge(
+    tenant: &TenantPolicy,
+    principal: Result<Rc<Principal>, Refusal>,
+    requirement: &Requirement,
+    eff: &Effective,
+    now: u64,
+) -> (Decided, u64) {
+    let principal = match principal {
+        Ok(p) => p,
+        Err(r) => return (Decided::Refused(r), u64::MAX),
+    };
+    if let Err(missing) = requirement.check(&principal) {
+        let r = Refusal::Forbidden {
+            rule: eff.rule.to_string(),
+            reason: "missing_requirement",
+            missing,
+        };
+        return (Decided::Refused(r), u64::MAX);
+    }
+    let mut until = u64::MAX;
+    for su in &eff.step_up {
+        if let Err(i) = su.check(&principal, now) {
+            let r = Refusal::StepUp {
+                acr_values: i.acr_values,
+                max_age: i.max_age,
+                amr: su.amr.join(" "),
+                why: i.why,
+            };
+            return (Decided::Refused(r), u64::MAX);
+        }
+        until = until.min(su.until(&principal));
+    }
+    let d = Decided::Allowed {
+        identity_headers: identity_headers(&tenant.header_prefix, &principal).into(),
+        principal,
+    };
+    (d, until)
+}
+
+/// A browser whose session falls short of a route's step-up signs in again, asking the IdP for
+/// what the route needs (RFC 9470 §4). The callback checks that the IdP delivered it, so a
+/// provider that cannot never causes a redirect loop.
+fn step_up_login(
+    tenant: &TenantPolicy,
+    ex: &mut Exchange,
+    path: &NormalizedPath,
+    decided: &Decided,
+) -> Option<ResponseView> {
+    let Decided::Refused(Refusal::StepUp {
+        acr_values,
+        max_age,
+        amr,
+        why,
+    }) = decided
+    else {
+        return None;
+    };
+    if !(ex.req.wants_html() && tenant.login.is_some() && ex.req.method == "GET") {
+        return None;
+    }
+    ex.log.deny(vec!["step_up".into(), (*why).to_string()]);
+    Some(login::redirect_to_step_up(
+        ex,
+        path,
+        acr_values.as_deref(),
+        *max_age,
+        amr,
+    ))
 }
 
 /// A credential's text, owned (the request view stays borrowable by the stages after this).
@@ -536,36 +621,6 @@ fn owned(c: Credential<'_>) -> OwnedCredential {
         Credential::Query(q) => OwnedCredential::Query(q),
         Credential::None => OwnedCredential::None,
         Credential::Invalid(w) => OwnedCredential::Invalid(w),
-    }
-}
-
-/// Org scoping and the requirement: everything a repeated credential does not need again.
-fn decide(
-    tenant: &TenantPolicy,
-    org: &OrgPolicy,
-    claims: &Rc<VerifiedClaims>,
-    requirement: &Requirement,
-    eff: &Effective,
-) -> Decided {
-    let principal = match scope_to_org(claims, org, tenant) {
-        Ok(p) => p,
-        Err(e) => {
-            return Decided::Refused(Refusal::Unauthenticated {
-                reason: e.reason(),
-                invalid_token: true,
-            })
-        }
-    };
-    if let Err(missing) = requirement.check(&principal) {
-        return Decided::Refused(Refusal::Forbidden {
-            rule: eff.rule.to_string(),
-            reason: "missing_requirement",
-            missing,
-        });
-    }
-    Decided::Allowed {
-        identity_headers: identity_headers(&tenant.header_prefix, &principal).into(),
-        principal: Rc::new(principal),
     }
 }
 

@@ -19,7 +19,10 @@ pub enum Credential<'a> {
     /// A bearer token (Authorization or the configured token header).
     Bearer(&'a str),
     /// A DPoP-bound token and its proof of possession.
-    Dpop { token: &'a str, proof: &'a str },
+    Dpop {
+        token: &'a str,
+        proof: &'a str,
+    },
     /// The org's session cookie, chunks joined: ambient authority (see `authz::isolation`).
     Session(String),
     /// `?access_token=` where the org allows it.

@@ -17,6 +17,16 @@ pub enum Refusal {
         reason: &'static str,
         invalid_token: bool,
     },
+    /// 401: the credential is good, but the person did not authenticate strongly or recently
+    /// enough for the route (RFC 9470).
+    StepUp {
+        acr_values: Option<String>,
+        max_age: Option<u64>,
+        /// Methods the route accepts (space-separated; not part of the challenge).
+        amr: String,
+        /// What fell short (log only).
+        why: &'static str,
+    },
     /// 403: authenticated, but the route needs more (or nothing may pass).
     Forbidden {
         rule: String,
@@ -32,7 +42,7 @@ impl Refusal {
         match self {
             Refusal::BadRequest { .. } => 400,
             Refusal::UnknownOrg => 404,
-            Refusal::Unauthenticated { .. } => 401,
+            Refusal::Unauthenticated { .. } | Refusal::StepUp { .. } => 401,
             Refusal::Forbidden { .. } => 403,
             Refusal::Internal { .. } => 503,
         }
@@ -43,6 +53,7 @@ impl Refusal {
             Refusal::BadRequest { reason } => reason,
             Refusal::UnknownOrg => "unknown_org",
             Refusal::Unauthenticated { reason, .. } => reason,
+            Refusal::StepUp { .. } => "insufficient_user_authentication",
             Refusal::Forbidden { reason, .. } => reason,
             Refusal::Internal { .. } => "internal_error",
         }
@@ -52,7 +63,7 @@ impl Refusal {
         match self {
             Refusal::BadRequest { .. } => "bad_request",
             Refusal::UnknownOrg => "not_found",
-            Refusal::Unauthenticated { .. } => "unauthorized",
+            Refusal::Unauthenticated { .. } | Refusal::StepUp { .. } => "unauthorized",
             Refusal::Forbidden { .. } => "forbidden",
             Refusal::Internal { .. } => "unavailable",
         }
@@ -105,6 +116,22 @@ impl Refusal {
                 _ => format!("DPoP {algs}"),
             };
             resp = resp.header("www-authenticate", dpop);
+        }
+        if let Refusal::StepUp {
+            acr_values,
+            max_age,
+            ..
+        } = self
+        {
+            // RFC 9470 §3: what a new authentication must satisfy.
+            let mut v = "Bearer realm=\"orggate\", error=\"insufficient_user_authentication\", error_description=\"A stronger or more recent authentication is required\"".to_string();
+            if let Some(a) = acr_values {
+                v.push_str(&format!(", acr_values=\"{a}\""));
+            }
+            if let Some(m) = max_age {
+                v.push_str(&format!(", max_age={m}"));
+            }
+            resp = resp.header("www-authenticate", v);
         }
         if matches!(self, Refusal::Internal { .. }) {
             resp = resp.header("retry-after", "5");

@@ -48,6 +48,7 @@ const INVALID: &[(&str, &str)] = &[
         "$.login.idp.client_secret",
     ),
     ("org-name-uppercase.json", "$.name"),
+    ("step-up-empty.json", "$.routes[0].step_up"),
     ("unknown-field.json", "$.colour"),
     ("wrong-version.json", "$.version"),
 ];

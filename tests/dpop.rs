@@ -47,7 +47,14 @@ fn rand_hex() -> String {
     format!("{:x}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-fn dpop_send(ports: &FakePorts, engine: &Engine, method: &str, url: &str, token: &str, proof: &str) -> orggate::app::Handled {
+fn dpop_send(
+    ports: &FakePorts,
+    engine: &Engine,
+    method: &str,
+    url: &str,
+    token: &str,
+    proof: &str,
+) -> orggate::app::Handled {
     send(
         ports,
         engine,
@@ -74,11 +81,25 @@ fn a_valid_proof_with_its_bound_token_is_forwarded() {
     let ports = stack();
     let engine = Engine::new();
     let token = bound_token();
-    let h = dpop_send(&ports, &engine, "GET", URL, &token, &proof(&token, json!({})));
+    let h = dpop_send(
+        &ports,
+        &engine,
+        "GET",
+        URL,
+        &token,
+        &proof(&token, json!({})),
+    );
     let f = forwarded(&h);
     assert_eq!(one_header(&f.headers, "x-orggate-subject"), "auth0|alice");
     // The proof of the next request is checked too (a new jti).
-    let h = dpop_send(&ports, &engine, "GET", URL, &token, &proof(&token, json!({})));
+    let h = dpop_send(
+        &ports,
+        &engine,
+        "GET",
+        URL,
+        &token,
+        &proof(&token, json!({})),
+    );
     forwarded(&h);
 }
 
@@ -90,7 +111,10 @@ fn a_replayed_proof_is_refused() {
     let token = bound_token();
     let p = proof(&token, json!({}));
     forwarded(&dpop_send(&ports, &engine, "GET", URL, &token, &p));
-    refused(&dpop_send(&ports, &engine, "GET", URL, &token, &p), "invalid_dpop_proof");
+    refused(
+        &dpop_send(&ports, &engine, "GET", URL, &token, &p),
+        "invalid_dpop_proof",
+    );
 }
 
 /// ProofForAnotherRequest: a proof made for another URL, method or time, or with `typ` or `ath`
@@ -101,12 +125,21 @@ fn a_proof_for_another_request_is_refused() {
     let engine = Engine::new();
     let token = bound_token();
     for (patch, header) in [
-        (json!({"htu": "http://acme.localhost:8787/api/reports/2"}), json!({})),
-        (json!({"htu": "http://globex.localhost:8787/api/reports/1"}), json!({})),
+        (
+            json!({"htu": "http://acme.localhost:8787/api/reports/2"}),
+            json!({}),
+        ),
+        (
+            json!({"htu": "http://globex.localhost:8787/api/reports/1"}),
+            json!({}),
+        ),
         (json!({"htm": "POST"}), json!({})),
         (json!({"iat": NOW - 301}), json!({})),
         (json!({"iat": NOW + 61}), json!({})),
-        (json!({"ath": b64(&Sha256::digest(b"another token"))}), json!({})),
+        (
+            json!({"ath": b64(&Sha256::digest(b"another token"))}),
+            json!({}),
+        ),
         (json!({"ath": null}), json!({})),
         (json!({"jti": null}), json!({})),
         (json!({}), json!({"typ": "JWT"})),
@@ -134,7 +167,14 @@ fn a_stolen_bound_token_with_the_thiefs_key_is_refused() {
     let ports = stack();
     let engine = Engine::new();
     let token = bound_token();
-    forwarded(&dpop_send(&ports, &engine, "GET", URL, &token, &proof(&token, json!({}))));
+    forwarded(&dpop_send(
+        &ports,
+        &engine,
+        "GET",
+        URL,
+        &token,
+        &proof(&token, json!({})),
+    ));
     assert_eq!(engine.decisions_len(), 1);
     let thief = proof_with(&eddsa_key(), "EdDSA", &token, json!({}), json!({}));
     refused(
@@ -148,10 +188,22 @@ fn a_stolen_bound_token_with_the_thiefs_key_is_refused() {
     let c = json!({"jti": "forged-1", "htm": "GET", "htu": URL, "iat": NOW,
         "ath": b64(&Sha256::digest(token.as_bytes()))});
     let forged = mint("RS256", &rogue_key(), &h, &c);
-    refused(&dpop_send(&ports, &engine, "GET", URL, &token, &forged), "invalid_dpop_proof");
+    refused(
+        &dpop_send(&ports, &engine, "GET", URL, &token, &forged),
+        "invalid_dpop_proof",
+    );
     // An alg the key cannot make.
-    let wrong_alg = proof_with(&es256_key(), "ES256", &token, json!({}), json!({"alg": "EdDSA"}));
-    refused(&dpop_send(&ports, &engine, "GET", URL, &token, &wrong_alg), "invalid_dpop_proof");
+    let wrong_alg = proof_with(
+        &es256_key(),
+        "ES256",
+        &token,
+        json!({}),
+        json!({"alg": "EdDSA"}),
+    );
+    refused(
+        &dpop_send(&ports, &engine, "GET", URL, &token, &wrong_alg),
+        "invalid_dpop_proof",
+    );
 }
 
 /// UnboundTokenAsDpop (RFC 9449 §7.1): a plain token under the DPoP scheme is refused; a bound
@@ -162,7 +214,14 @@ fn the_dpop_scheme_needs_a_bound_token_and_one_proof() {
     let engine = Engine::new();
     let plain = demo_token(json!({}));
     refused(
-        &dpop_send(&ports, &engine, "GET", URL, &plain, &proof(&plain, json!({}))),
+        &dpop_send(
+            &ports,
+            &engine,
+            "GET",
+            URL,
+            &plain,
+            &proof(&plain, json!({})),
+        ),
         "dpop_binding_mismatch",
     );
     let token = bound_token();
@@ -191,6 +250,5 @@ fn the_dpop_scheme_needs_a_bound_token_and_one_proof() {
     let h = send(&ports, &engine, "GET", URL, &[]);
     let r = responded(&h);
     assert!(header_values(&r.headers, "www-authenticate")
-        .iter()
-        .any(|c| *c == "DPoP algs=\"ES256 ES384 EdDSA PS256 RS256\""));
+        .contains(&"DPoP algs=\"ES256 ES384 EdDSA PS256 RS256\""));
 }

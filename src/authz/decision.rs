@@ -164,6 +164,8 @@ pub struct Principal {
     /// How the caller belongs to the org (sent to the origin: a personal account is not a member).
     pub membership: Membership,
     pub token_exp: u64,
+    /// How and when the person authenticated (route step-up checks).
+    pub auth: crate::token::AuthFacts,
 }
 
 /// How a principal belongs to the addressed organization.
@@ -336,5 +338,6 @@ pub fn scope_to_org(
         },
         membership,
         token_exp: claims.exp,
+        auth: id.auth.clone(),
     })
 }

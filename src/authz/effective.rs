@@ -29,6 +29,9 @@ pub struct Effective {
     /// Origins whose cross-site requests may ride on the session cookie ([`super::isolation`]).
     /// When both layers match, an origin must be allowed by both (unless the org rule loosens).
     pub cross_site_origins: Vec<String>,
+    /// Step-up requirements: each must hold (base and org rules both count unless the org
+    /// loosens).
+    pub step_up: Vec<Rc<crate::authz::step_up::StepUp>>,
 }
 
 type Hit = Option<Rc<Rule>>;
@@ -57,6 +60,7 @@ pub fn effective(
         access: Access::Deny("method_not_allowed"),
         upstream: RuleUpstream::Default,
         cross_site_origins: Vec::new(),
+        step_up: Vec::new(),
     };
     let (base, own) = match (
         lookup(&tenant.base_routes, method, path),
@@ -75,18 +79,21 @@ pub fn effective(
             },
             upstream: RuleUpstream::Default,
             cross_site_origins: Vec::new(),
+            step_up: Vec::new(),
         },
         (Some(b), None) => Effective {
             rule: b.label.clone(),
             access: Access::Require(b.requirement.clone()),
             upstream: b.upstream.clone(),
             cross_site_origins: b.cross_site_origins.clone(),
+            step_up: b.step_up.iter().cloned().collect(),
         },
         (None, Some(o)) => Effective {
             rule: o.label.clone(),
             access: Access::Require(o.requirement.clone()),
             upstream: o.upstream.clone(),
             cross_site_origins: o.cross_site_origins.clone(),
+            step_up: o.step_up.iter().cloned().collect(),
         },
         (Some(b), Some(o)) => {
             let upstream = if o.upstream == RuleUpstream::Default {
@@ -118,6 +125,11 @@ pub fn effective(
                 access: Access::Require(requirement),
                 upstream,
                 cross_site_origins,
+                step_up: if o.loosen {
+                    o.step_up.iter().cloned().collect()
+                } else {
+                    b.step_up.iter().chain(o.step_up.iter()).cloned().collect()
+                },
             }
         }
     }

@@ -1,9 +1,11 @@
 //! Authorization: path normalization ([`path`]), the route matcher ([`routes`]), requirements,
 //! org scoping and decisions ([`decision`]), which rule applies ([`effective`]), and
-//! resource isolation for session requests ([`isolation`]).
+//! resource isolation for session requests ([`isolation`]), and step-up authentication
+//! per route ([`step_up`]).
 
 pub mod decision;
 pub mod effective;
 pub mod isolation;
 pub mod path;
 pub mod routes;
+pub mod step_up;

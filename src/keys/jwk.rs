@@ -128,14 +128,22 @@ impl PublicJwk {
     pub fn rfc7638_thumbprint(&self) -> Option<String> {
         let b = |v: &[u8]| b64::encode(v);
         let canonical = match &self.material {
-            KeyMaterial::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n)),
+            KeyMaterial::Rsa { n, e } => {
+                format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n))
+            }
             KeyMaterial::Ec { crv, x, y } => format!(
                 r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-                if *crv == EcCurve::P256 { "P-256" } else { "P-384" },
+                if *crv == EcCurve::P256 {
+                    "P-256"
+                } else {
+                    "P-384"
+                },
                 b(x),
                 b(y)
             ),
-            KeyMaterial::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b(x)),
+            KeyMaterial::Ed25519 { x } => {
+                format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b(x))
+            }
             KeyMaterial::Oct { .. } => return None,
         };
         Some(b64::encode(&Sha256::digest(canonical.as_bytes())))

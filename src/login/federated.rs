@@ -161,6 +161,7 @@ pub fn principal(org: &OrgPolicy, idp: &OrgIdp, who: &IdpIdentity, exp: u64) -> 
         scopes: Vec::new(),
         membership: Membership::Member,
         token_exp: exp,
+        auth: crate::token::AuthFacts::from_claims(&who.claims).unwrap_or_default(),
     }
 }
 

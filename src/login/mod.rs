@@ -39,6 +39,7 @@ use crate::session::lifecycle::{
 };
 use crate::session::{self, CookieAttrs};
 use crate::token::claims::{identity, Preset};
+use crate::token::AuthFacts;
 use crate::token::{verify, TokenError};
 use oidc::AuthorizeParams;
 use pkce::{constant_time_eq, PkceVerifier};
@@ -57,6 +58,16 @@ struct Txn {
     org: String,
     ret: String,
     exp: u64,
+    /// A step-up login: what the IdP's answer must satisfy (checked at the callback).
+    #[serde(default)]
+    step_up: Option<TxnStepUp>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TxnStepUp {
+    acr_values: Vec<String>,
+    amr: Vec<String>,
+    max_age: Option<u64>,
 }
 
 /// A login step that could not finish: it needs I/O, or it failed (an internal fault: the
@@ -124,6 +135,56 @@ pub fn redirect_to_login(ex: &Exchange, path: &NormalizedPath) -> ResponseView {
         ex.base,
         page::url_encode(&ret)
     ))
+}
+
+/// 302 to sign in again with what a route's step-up needs (RFC 9470 §4): straight to the IdP
+/// (the person is signed in; this is a re-authentication, not a choice of account).
+pub fn redirect_to_step_up(
+    ex: &Exchange,
+    path: &NormalizedPath,
+    acr_values: Option<&str>,
+    max_age: Option<u64>,
+    amr: &str,
+) -> ResponseView {
+    let mut ret = format!("{}{}", ex.base, path.as_str());
+    if let Some(q) = ex.req.url_parts().and_then(|u| u.query) {
+        ret.push('?');
+        ret.push_str(q);
+    }
+    let ret = redirect::safe_return_path(&ret).unwrap_or_else(|| "/".into());
+    let mut loc = format!(
+        "{}/_orggate/start?return_to={}",
+        ex.base,
+        page::url_encode(&ret)
+    );
+    if let Some(a) = acr_values {
+        loc.push_str(&format!("&acr_values={}", page::url_encode(a)));
+    }
+    if let Some(m) = max_age {
+        loc.push_str(&format!("&max_age={m}"));
+    }
+    if !amr.is_empty() {
+        loc.push_str(&format!("&amr={}", page::url_encode(amr)));
+    }
+    ResponseView::redirect(&loc)
+}
+
+/// Space-separated step-up values from a query parameter: visible ASCII tokens only.
+fn step_up_list(q: Option<&str>, name: &str) -> Vec<String> {
+    query_param(q, name)
+        .map(|v| {
+            v.split(' ')
+                .filter(|t| {
+                    !t.is_empty()
+                        && t.len() <= 256
+                        && t.bytes()
+                            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+                })
+                .take(16)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `/_orggate/*`.
@@ -362,6 +423,18 @@ fn start(
     });
     let prompt = query_param(q, "prompt")
         .filter(|p| ["login", "none", "consent", "select_account"].contains(&p.as_str()));
+    // Step-up (RFC 9470 §4): what a route asked for, passed to the IdP and checked on return.
+    let acr_values = step_up_list(q, "acr_values");
+    let amr = step_up_list(q, "amr");
+    let max_age = query_param(q, "max_age")
+        .and_then(|m| m.parse::<u64>().ok())
+        .map(|m| m.min(30 * 86_400));
+    let step_up =
+        (!acr_values.is_empty() || !amr.is_empty() || max_age.is_some()).then(|| TxnStepUp {
+            acr_values: acr_values.clone(),
+            amr,
+            max_age,
+        });
     let params = AuthorizeParams {
         redirect_uri: callback_uri(ex),
         state: state.clone(),
@@ -374,6 +447,8 @@ fn start(
         screen_hint,
         prompt,
         invitation,
+        acr_values: (!acr_values.is_empty()).then(|| acr_values.join(" ")),
+        max_age,
     };
     let url = oidc::authorize_url(&disco.authorization_endpoint, &client, &params);
     let txn = Txn {
@@ -383,6 +458,7 @@ fn start(
         org: org.org_id.clone(),
         ret,
         exp: ex.now.saturating_add(TXN_TTL_S),
+        step_up,
     };
     let ring = keyring(host, tenant)?;
     let plain = serde_json::to_vec(&txn).map_err(|e| e.to_string())?;
@@ -520,6 +596,28 @@ fn callback(
             .header("set-cookie", clear));
         }
     };
+    // A step-up login must come back with what was asked (RFC 9470 §4): otherwise say so here
+    // rather than send the browser round again.
+    let auth = AuthFacts::from_claims(&id_claims.claims).unwrap_or_default();
+    if let Some(su) = &txn.step_up {
+        let acr_ok = su.acr_values.is_empty()
+            || auth.acr.as_ref().is_some_and(|a| su.acr_values.contains(a));
+        let amr_ok = su.amr.is_empty() || auth.amr.iter().any(|m| su.amr.contains(m));
+        let age_ok = su.max_age.is_none_or(|m| {
+            auth.auth_time
+                .is_some_and(|t| now.saturating_sub(t) <= m.saturating_add(60))
+        });
+        if !(acr_ok && amr_ok && age_ok) {
+            ex.log.deny(vec!["step_up_not_delivered".into()]);
+            return Ok(login_again(
+                ex,
+                403,
+                "Stronger sign-in required",
+                "This page needs a stronger or more recent sign-in than your identity provider provided.",
+            )
+            .header("set-cookie", clear));
+        }
+    }
     let session_ttl = tenant.login.as_ref().map_or(8 * 3600, |l| l.session_ttl);
     let sess = match &org.login.idp {
         // The org's own IdP: the org is implied; the identity is the IdP's, kept sealed.
@@ -573,6 +671,7 @@ fn callback(
                 it: tokens.id_token,
                 exp: now.saturating_add(session_ttl),
                 idp: Some(who),
+                auth: auth.clone(),
             }
         }
         // The tenant's IdP: the org that signed in, read through the issuer's preset from the
@@ -612,6 +711,7 @@ fn callback(
                 it: tokens.id_token,
                 exp: now.saturating_add(session_ttl),
                 idp: None,
+                auth: auth.clone(),
             }
         }
     };

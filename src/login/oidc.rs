@@ -91,6 +91,9 @@ pub struct AuthorizeParams {
     pub screen_hint: Option<String>,
     pub prompt: Option<String>,
     pub invitation: Option<String>,
+    /// RFC 9470 §4 / OIDC Core 3.1.2.1: step-up.
+    pub acr_values: Option<String>,
+    pub max_age: Option<u64>,
 }
 
 pub fn authorize_url(endpoint: &str, client: &Client, p: &AuthorizeParams) -> String {
@@ -110,12 +113,15 @@ pub fn authorize_url(endpoint: &str, client: &Client, p: &AuthorizeParams) -> St
     if let Some(a) = &client.audience {
         q.push(("audience", a));
     }
+    let max_age = p.max_age.map(|m| m.to_string());
     for (k, v) in [
         ("connection", &p.connection),
         ("login_hint", &p.login_hint),
         ("screen_hint", &p.screen_hint),
         ("prompt", &p.prompt),
         ("invitation", &p.invitation),
+        ("acr_values", &p.acr_values),
+        ("max_age", &max_age),
     ] {
         if let Some(v) = v {
             q.push((k, v));

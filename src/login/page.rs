@@ -56,6 +56,10 @@ pub fn refusal_page(r: &Refusal, org: Option<&OrgPolicy>, request_id: &str) -> R
         Refusal::BadRequest { .. } => ("Bad request", "This address cannot be served."),
         Refusal::UnknownOrg => ("Not found", "There is nothing here."),
         Refusal::Unauthenticated { .. } => ("Sign-in required", "Please sign in to continue."),
+        Refusal::StepUp { .. } => (
+            "Stronger sign-in required",
+            "This page needs a stronger or more recent sign-in than yours.",
+        ),
         Refusal::Forbidden { .. } => (
             "Access denied",
             "Your account does not have access to this page.",

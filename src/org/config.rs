@@ -132,6 +132,23 @@ pub struct RawRule {
     /// cookie for this route (with CORS at the origin): the resource-isolation opt-out.
     #[serde(default)]
     pub cross_site_origins: Vec<String>,
+    /// Step-up: how (and how recently) the person must have authenticated (RFC 9470).
+    #[serde(default)]
+    pub step_up: Option<RawStepUp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepUp {
+    /// One of these `acr` values (authentication context classes).
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    /// At least one of these `amr` values (authentication methods, e.g. `mfa`, `otp`, `hwk`).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// At most this long since the person authenticated (`auth_time`), in seconds.
+    #[serde(default)]
+    pub max_age_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -357,6 +357,8 @@ pub struct Rule {
     /// Origins allowed to send cross-site requests on a session cookie (see
     /// [`crate::authz::isolation`]); empty: none.
     pub cross_site_origins: Vec<String>,
+    /// Step-up authentication for this route ([`crate::authz::step_up`]).
+    pub step_up: Option<Rc<crate::authz::step_up::StepUp>>,
 }
 
 fn parse_rules(
@@ -428,6 +430,13 @@ fn parse_rules(
             loosen: r.loosen,
             upstream,
             cross_site_origins,
+            step_up: match &r.step_up {
+                Some(su) => Some(Rc::new(crate::authz::step_up::StepUp::parse(
+                    &format!("{p}.step_up"),
+                    su,
+                )?)),
+                None => None,
+            },
         });
         builder
             .insert(methods, pattern, rule)

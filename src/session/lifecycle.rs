@@ -20,7 +20,7 @@ use crate::keys::discovery::discover;
 use crate::login::{federated, oidc};
 use crate::org::policy::{OrgPolicy, TenantPolicy};
 use crate::ports::Host;
-use crate::token::{verify, TokenError, VerifiedClaims};
+use crate::token::{verify, AuthFacts, TokenError, VerifiedClaims};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
@@ -42,6 +42,9 @@ pub(crate) struct Sess {
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<crate::login::federated::IdpIdentity>,
+    /// How and when the person authenticated, from the ID token (step-up checks).
+    #[serde(default)]
+    pub auth: AuthFacts,
 }
 
 /// Names that can never be public sites: loopback, and the RFC 6761 special-use `localhost` and
@@ -105,6 +108,8 @@ pub enum SessionClaims {
         set_cookies: Vec<String>,
         /// From this second on, the session takes the refresh path (or ends).
         refresh_at: u64,
+        /// The login's authentication facts (the ID token's `acr`, `amr`, `auth_time`).
+        auth: AuthFacts,
     },
     /// An org-IdP session: the principal, under the org's current claim rules.
     Member {
@@ -199,6 +204,7 @@ pub fn session_claims(
                     .min(claims.valid_until),
                 claims,
                 set_cookies: vec![],
+                auth: sess.auth.clone(),
             },
             Err(e) => {
                 ex.log.detail = Some(format!("session token: {e:?}"));
@@ -217,6 +223,7 @@ pub fn session_claims(
                 refresh_at: now,
                 claims,
                 set_cookies,
+                auth: sess.auth.clone(),
             })
         }
         Err(Pending::Need(io)) => Err(Need(io)),
@@ -228,6 +235,7 @@ pub fn session_claims(
                     refresh_at: now,
                     claims,
                     set_cookies: vec![],
+                    auth: sess.auth.clone(),
                 },
                 _ => SessionClaims::Restart {
                     clear_cookies: clear,
@@ -272,6 +280,7 @@ fn refresh(
         it: tokens.id_token.or_else(|| sess.it.clone()),
         exp: sess.exp,
         idp: None,
+        auth: sess.auth.clone(),
     };
     let cookies =
         session_set_cookies(host, org, ring, &new, secure, ex.now, &jar(&ex.req)).map_err(fail)?;

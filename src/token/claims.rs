@@ -55,6 +55,43 @@ pub struct Identity {
     pub roles: Vec<String>,
     pub scopes: Vec<String>,
     pub email: Option<String>,
+    /// How and when the person authenticated (step-up, RFC 9470).
+    pub auth: AuthFacts,
+}
+
+/// OIDC Core 2 / RFC 9470: the authentication context class, methods and time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthFacts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+}
+
+impl AuthFacts {
+    /// `acr` (a string), `amr` (an array of strings) and `auth_time` (a NumericDate), strictly.
+    pub fn from_claims(claims: &Map<String, Value>) -> Result<AuthFacts, ClaimError> {
+        let auth_time = match claims.get("auth_time") {
+            None => None,
+            Some(Value::Number(n)) => Some(
+                n.as_u64()
+                    .or_else(|| {
+                        n.as_f64()
+                            .filter(|f| *f >= 0.0 && f.is_finite())
+                            .map(|f| f as u64)
+                    })
+                    .ok_or_else(|| ClaimError::new("auth_time", "a NumericDate"))?,
+            ),
+            Some(_) => return Err(ClaimError::new("auth_time", "a NumericDate")),
+        };
+        Ok(AuthFacts {
+            acr: str_claim(claims, &["acr"])?,
+            amr: array_claim(claims, &["amr"])?,
+            auth_time,
+        })
+    }
 }
 
 /// A claim present with a JSON type its issuer's format does not give it.
@@ -283,6 +320,7 @@ pub fn identity(
         },
         scopes: scopes(claims)?,
         email: str_claim(claims, &["email"])?,
+        auth: AuthFacts::from_claims(claims)?,
         ..Identity::default()
     };
     match preset {

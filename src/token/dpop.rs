@@ -108,7 +108,12 @@ pub fn check_proof(
         return err(DpopError::Malformed("crit"));
     }
     // (6) an asymmetric algorithm we support.
-    let alg = match j.header.get("alg").and_then(Value::as_str).and_then(Alg::from_name) {
+    let alg = match j
+        .header
+        .get("alg")
+        .and_then(Value::as_str)
+        .and_then(Alg::from_name)
+    {
         Some(a) if PROOF_ALGS.contains(&a) => a,
         _ => return err(DpopError::BadAlgorithm),
     };
@@ -173,10 +178,17 @@ pub fn check_proof(
     if !ok {
         return err(DpopError::BadSignature);
     }
-    let jkt = key.rfc7638_thumbprint().ok_or(Pending::Fail(DpopError::BadKey))?;
+    let jkt = key
+        .rfc7638_thumbprint()
+        .ok_or(Pending::Fail(DpopError::BadKey))?;
     // (10) jti not seen before (per isolate, for as long as a proof is acceptable).
     if !already_accepted
-        && !engine.dpop_jti_fresh(&jkt, &jti, now.saturating_add(MAX_PROOF_AGE_S + MAX_PROOF_SKEW_S), now)
+        && !engine.dpop_jti_fresh(
+            &jkt,
+            &jti,
+            now.saturating_add(MAX_PROOF_AGE_S + MAX_PROOF_SKEW_S),
+            now,
+        )
     {
         return err(DpopError::Replayed);
     }

@@ -14,7 +14,7 @@ pub mod dpop;
 pub mod jws;
 pub mod verify;
 
-pub use claims::{CallerKind, Identity};
+pub use claims::{AuthFacts, CallerKind, Identity};
 pub use verify::{verify, VerifiedClaims};
 
 use crate::keys::jwk::KeyUseError;
