@@ -204,10 +204,11 @@ describe('API gate with real OP tokens', { timeout: 180_000 }, () => {
     assert.equal(s.originRequests().length, 0);
   });
 
-  it('401s an API route without credentials with a bare Bearer challenge (RFC 6750 §3.1)', T, async () => {
+  it('401s an API route without credentials with bare Bearer and DPoP challenges (RFC 6750 §3.1, RFC 9449 §7.1)', T, async () => {
     const r = await s.send({ host: 'acme.localhost', path: '/api/reports/1', headers: { accept: 'application/json' } });
     assert.equal(r.status, 401, r.body);
-    assert.equal(r.headers['www-authenticate'], 'Bearer realm="orggate"');
+    // Two challenges; the Workers runtime joins repeated header values with ", ".
+    assert.equal(r.headers['www-authenticate'], 'Bearer realm="orggate", DPoP algs="ES256 ES384 EdDSA PS256 RS256"');
     assert.equal(r.json().reason, 'no_credentials');
     assert.equal(s.originRequests().length, 0);
   });
