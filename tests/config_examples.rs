@@ -42,6 +42,11 @@ const INVALID: &[(&str, &str)] = &[
     ),
     ("hs256-without-secret.json", "$.issuers[0].hs256_secret"),
     ("issuer-plain-http.json", "$.issuers[0].issuer"),
+    ("issuer-without-audience.json", "$.issuers[0].audiences"),
+    (
+        "namespaced-claim-dotted.json",
+        "$.issuers[0].preset.auth0.roles",
+    ),
     ("nested-public.json", "$.routes[0].require.all"),
     (
         "org-idp-names-session-keys.json",
@@ -75,4 +80,37 @@ fn unknown_field_error_names_the_field() {
     let text = fs::read_to_string("examples/invalid/unknown-field.json").unwrap();
     let e = check_document(&text).unwrap_err();
     assert!(e.reason.contains("colour"), "{e}");
+}
+
+/// Every ```json block of the README that is an issuer entry validates inside a settings
+/// document, and equals an issuer of `examples/settings-multi-idp.json` (which
+/// `tests/presets.rs` runs real tokens through): the README shows configs that work.
+#[test]
+fn readme_issuer_examples_validate_and_are_tested() {
+    let readme = fs::read_to_string("README.md").unwrap();
+    let example: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string("examples/settings-multi-idp.json").unwrap())
+            .unwrap();
+    let tested = example["issuers"].as_array().unwrap();
+    let mut issuers = 0;
+    for block in readme.split("```json\n").skip(1) {
+        let text = block.split("```").next().unwrap();
+        if !text.starts_with("{\"issuer\"") {
+            continue; // other blocks are fragments of larger documents
+        }
+        let v: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => panic!("README issuer example does not parse ({e}):\n{text}"),
+        };
+        issuers += 1;
+        let doc = serde_json::json!({"version": 1, "issuers": [v]});
+        if let Err(e) = check_document(&doc.to_string()) {
+            panic!("README issuer example: {e}\n{text}");
+        }
+        assert!(
+            tested.contains(&v),
+            "README issuer example not in examples/settings-multi-idp.json:\n{text}"
+        );
+    }
+    assert!(issuers >= 6, "README issuer examples found: {issuers}");
 }

@@ -249,14 +249,13 @@ fn base_and_org_step_ups_both_hold() {
     ports.store.put("settings", &settings.to_string());
     let engine = Engine::new();
     let go = |patch: Value| {
-        let h = send(
+        send(
             &ports,
             &engine,
             "GET",
             ADMIN,
             &[("authorization", &bearer(&admin_token(patch)))],
-        );
-        h
+        )
     };
     forwarded(&go(json!({"amr": ["pwd", "hwk"]})));
     for patch in [

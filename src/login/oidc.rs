@@ -239,6 +239,7 @@ pub fn id_token_policy(client: &Client) -> IssuerPolicy {
     IssuerPolicy {
         issuer: client.issuer.clone(),
         audiences: vec![AudiencePattern::Exact(client.client_id.clone())],
+        authorized_parties: Vec::new(),
         algorithms: client.algorithms.clone(),
         jwks_uri: None,
         preset: Preset::Auth0 { roles: None },

@@ -66,7 +66,12 @@ pub struct RawResolution {
 #[serde(deny_unknown_fields)]
 pub struct RawIssuer {
     pub issuer: String,
+    /// Required, except for presets whose session tokens carry no `aud` (Clerk, WorkOS).
+    #[serde(default)]
     pub audiences: Vec<String>,
+    /// Origins a token's `azp` must name (Clerk's authorized parties).
+    #[serde(default)]
+    pub authorized_parties: Vec<String>,
     pub algorithms: Vec<String>,
     #[serde(default)]
     pub jwks_uri: Option<String>,

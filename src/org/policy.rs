@@ -83,7 +83,10 @@ pub struct MultiOrg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerPolicy {
     pub issuer: String,
+    /// Empty only for session-token issuers ([`IssuerPolicy::session_tokens`]).
     pub audiences: Vec<AudiencePattern>,
+    /// When not empty, `azp` must be one of these (lowercase origins).
+    pub authorized_parties: Vec<String>,
     pub algorithms: Vec<Alg>,
     pub jwks_uri: Option<String>,
     pub preset: Preset,
@@ -97,6 +100,15 @@ pub struct IssuerPolicy {
 }
 
 impl IssuerPolicy {
+    /// An issuer configured without audiences: its tokens are the IdP's own session tokens
+    /// (Clerk, WorkOS AuthKit), which carry no `aud`. The key set is the application's own, so
+    /// the signature binds the token to it; a token that *does* carry `aud` was minted for
+    /// someone else (a Clerk JWT template for a third party) and is refused, and so is one
+    /// without a session id (`sid`).
+    pub fn session_tokens(&self) -> bool {
+        self.audiences.is_empty()
+    }
+
     pub fn accepts_audience(&self, aud: &str) -> bool {
         self.audiences.iter().any(|p| match p {
             AudiencePattern::Exact(a) => a == aud,
@@ -131,6 +143,12 @@ pub fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
 
 fn claim_path(path: &str, v: &Value) -> Result<ClaimPath, ConfigError> {
     match v {
+        // A namespaced claim (`https://example.com/roles`) contains dots of its own: as a dotted
+        // string it would be read as nested keys and never found.
+        Value::String(s) if s.contains("://") => Err(ConfigError::new(
+            path,
+            format!("{s:?} looks like a namespaced claim; write it as one key: [{s:?}]"),
+        )),
         Value::String(s) if !s.is_empty() => Ok(ClaimPath::dotted(s)),
         Value::Array(items) if !items.is_empty() => items
             .iter()
@@ -222,11 +240,27 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
         }
         None => check_url(&format!("{path}.issuer"), &raw.issuer)?,
     }
-    if raw.audiences.is_empty() {
+    let preset = parse_preset(&format!("{path}.preset"), &raw.preset)?;
+    if raw.audiences.is_empty() && !matches!(preset, Preset::Clerk | Preset::WorkOs) {
         return Err(ConfigError::new(
             format!("{path}.audiences"),
-            "at least one audience is required",
+            "at least one audience is required (only the clerk and workos presets, whose session tokens carry no aud, may omit it)",
         ));
+    }
+    if raw.audiences.is_empty() && raw.jwks_uri.is_none() && matches!(preset, Preset::WorkOs) {
+        return Err(ConfigError::new(
+            format!("{path}.jwks_uri"),
+            "WorkOS session tokens are bound to your client only by its key set: set jwks_uri to https://api.workos.com/sso/jwks/{client_id}",
+        ));
+    }
+    let mut authorized_parties = Vec::new();
+    for (i, o) in raw.authorized_parties.iter().enumerate() {
+        authorized_parties.push(crate::authz::isolation::parse_origin(o).ok_or_else(|| {
+            ConfigError::new(
+                format!("{path}.authorized_parties[{i}]"),
+                "an origin such as https://app.example.com (no path, no wildcard)",
+            )
+        })?);
     }
     let audiences = raw
         .audiences
@@ -279,6 +313,14 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
             },
         }),
     };
+    if let (Some(m), Preset::Keycloak) = (&multi_org, &preset) {
+        if m.claim.0 != ["organization"] {
+            return Err(ConfigError::new(
+                format!("{path}.multi_org.claim"),
+                "the keycloak preset lists orgs in \"organization\"",
+            ));
+        }
+    }
     let d = JwksTiming::default();
     let j = &raw.jwks;
     let timing = JwksTiming {
@@ -314,7 +356,8 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
         audiences,
         algorithms,
         jwks_uri: raw.jwks_uri.clone(),
-        preset: parse_preset(&format!("{path}.preset"), &raw.preset)?,
+        authorized_parties,
+        preset,
         leeway,
         max_age: raw.max_age_s.map(|m| m.min(365 * DAY_S)),
         hs256_secret: raw.hs256_secret.clone(),

@@ -274,30 +274,36 @@ fn scopes(claims: &Map<String, Value>) -> Result<Vec<String>, ClaimError> {
 }
 
 /// Clerk session token v2: org permissions are `org:{feature}:{permission}`. `fea` lists the
-/// features (`o:reports,u:beta`; `o:` marks org features, in order); `o.per` the bare permission
-/// names; `o.fpm` one bitmask per org feature, whose binary digits, most significant first and
-/// padded to the number of permissions, say which permission applies to that feature.
+/// features in order (`o:reports,u:beta,ou:sso`; a scope containing `o` marks an org feature);
+/// `o.per` the bare permission names; `o.fpm` one decimal bitmask per org feature, in which bit
+/// `j` (least significant first) grants the `j`-th name of `o.per` on that feature. This is how
+/// Clerk's own SDK reads it (`parsePermissions`/`buildOrgPermissions` in `@clerk/shared`).
 fn clerk_permissions(claims: &Map<String, Value>) -> Result<Vec<String>, ClaimError> {
     let features: Vec<String> =
         split_string_claim(claims, &["fea"], ',', "a comma-separated string")?
             .into_iter()
-            .filter_map(|f| f.strip_prefix("o:").map(str::to_string))
+            .filter_map(|f| {
+                let (scope, name) = f.split_once(':')?;
+                (scope.contains('o') && !name.is_empty()).then(|| name.to_string())
+            })
             .collect();
     let perms = split_string_claim(claims, &["o", "per"], ',', "a comma-separated string")?;
     let masks = split_string_claim(claims, &["o", "fpm"], ',', "a comma-separated string")?;
+    if perms.len() > 128 {
+        return Err(ClaimError::new("o.per", "at most 128 permissions"));
+    }
     let mut out = Vec::new();
     for (i, feature) in features.iter().enumerate() {
         let Some(mask) = masks.get(i) else { break };
-        let mask: u64 = mask
+        let mask: u128 = mask
             .parse()
             .map_err(|_| ClaimError::new("o.fpm", "comma-separated decimal bitmasks"))?;
-        if perms.len() < 64 && mask >> perms.len() != 0 {
+        if perms.len() < 128 && mask >> perms.len() != 0 {
             // More bits than permissions: the mask does not describe this `per` list.
             return Err(ClaimError::new("o.fpm", "bitmasks no wider than o.per"));
         }
         for (j, perm) in perms.iter().enumerate() {
-            let bit = perms.len() - 1 - j;
-            if bit < 64 && mask >> bit & 1 == 1 {
+            if mask >> j & 1 == 1 {
                 out.push(format!("org:{feature}:{perm}"));
             }
         }
@@ -359,7 +365,14 @@ pub fn identity(
                 None => {}
                 // 26: a map of alias -> attributes (when ids/attributes are mapped)
                 Some(Value::Object(orgs)) => {
-                    id.member_of = orgs.keys().cloned().collect();
+                    // Each org by its id when ids are mapped, else by its alias (a name).
+                    id.member_of = orgs
+                        .iter()
+                        .map(|(alias, attrs)| match attrs.get("id") {
+                            Some(Value::String(i)) => i.clone(),
+                            _ => alias.clone(),
+                        })
+                        .collect();
                     if orgs.len() == 1 {
                         if let Some((alias, attrs)) = orgs.iter().next() {
                             id.org_name = Some(alias.clone());
@@ -445,7 +458,8 @@ pub fn identity(
             }
         }
     }
-    if let Some(path) = multi_org {
+    // Keycloak's `organization` claim already lists every org (the preset read it above).
+    if let (Some(path), false) = (multi_org, matches!(preset, Preset::Keycloak)) {
         id.member_of = string_array_at(claims, &path.0)?;
     }
     // Auth0 marks client-credentials tokens with gty; other IdPs: a token whose subject is its
@@ -541,21 +555,30 @@ mod tests {
         assert_eq!(id.caller, Some(CallerKind::User));
     }
 
-    /// ClerkPermissionLeaksAcrossFeatures: `read` granted on `reports` only (fpm "2" = binary 10)
-    /// must not become `read` on `billing` (fpm "1" = binary 01: manage only); user features
-    /// (`u:`) carry no org permissions.
+    /// ClerkPermissionLeaksAcrossFeatures: `read` granted on `reports` only (fpm "1": bit 0, the
+    /// first name in `per`) must not become `read` on `billing` (fpm "2": bit 1, `manage` only);
+    /// user features (`u:`) carry no org permissions, features scoped `ou` do.
+    /// ClerkBitOrderSwapped: bit 0 is the *first* permission (Clerk's SDK reads the binary digits
+    /// reversed); reading them most significant first would swap `read` and `manage`.
     #[test]
     fn clerk_permissions_are_per_feature() {
         let c = map(
-            json!({"sub":"user_1","v":2,"fea":"o:reports,u:beta,o:billing",
-            "o":{"id":"org_1","rol":"member","slg":"acme","per":"read,manage","fpm":"2,1"}}),
+            json!({"sub":"user_1","v":2,"fea":"o:reports,u:beta,o:billing,ou:sso",
+            "o":{"id":"org_1","rol":"member","slg":"acme","per":"read,manage","fpm":"1,2,3"}}),
         );
         let id = identity(&c, &Preset::Clerk, None).unwrap();
         assert_eq!(
             id.permissions,
-            vec!["org:reports:read", "org:billing:manage"]
+            vec![
+                "org:reports:read",
+                "org:billing:manage",
+                "org:sso:read",
+                "org:sso:manage"
+            ]
         );
         assert!(!id.permissions.contains(&"org:billing:read".to_string()));
+        assert!(!id.permissions.contains(&"org:reports:manage".to_string()));
+        assert!(!id.permissions.iter().any(|p| p.contains("beta")));
         // A bitmask wider than `per` does not describe it: refused, not guessed.
         let c = map(json!({"sub":"u","v":2,"fea":"o:reports",
             "o":{"id":"org_1","per":"read","fpm":"6"}}));
@@ -715,11 +738,11 @@ mod tests {
         let id = identity(&c, &Preset::Keycloak, None).unwrap();
         assert_eq!(id.org_id.as_deref(), Some("42a1-uuid"));
         assert_eq!(id.org_name.as_deref(), Some("acme"));
-        // several orgs: no active org, membership only
-        let c = map(json!({"sub":"f:1","organization":{"acme":{"id":"1"},"globex":{"id":"2"}}}));
+        // several orgs: no active org, membership only (by id where ids are mapped)
+        let c = map(json!({"sub":"f:1","organization":{"acme":{"id":"1"},"globex":{}}}));
         let id = identity(&c, &Preset::Keycloak, None).unwrap();
         assert_eq!(id.org_id, None);
-        assert_eq!(id.member_of, vec!["acme", "globex"]);
+        assert_eq!(id.member_of, vec!["1", "globex"]);
     }
 
     #[test]

@@ -93,6 +93,8 @@ pub enum TokenError {
         max_age: u64,
     },
     WrongAudience,
+    /// `azp` is not one of the issuer's `authorized_parties`.
+    WrongAuthorizedParty,
     /// The issuer's keys could not be fetched and no usable copy is left: an internal fault.
     KeysUnavailable {
         detail: String,
@@ -130,6 +132,7 @@ impl TokenError {
             TokenError::IssuedInFuture { .. } => "issued_in_future",
             TokenError::TooOld { .. } => "too_old",
             TokenError::WrongAudience => "wrong_audience",
+            TokenError::WrongAuthorizedParty => "wrong_authorized_party",
             TokenError::KeysUnavailable { .. } => "keys_unavailable",
         }
     }

@@ -359,8 +359,31 @@ pub fn check_registered_claims(
     if auds.is_empty() && claims.contains_key("aud") {
         return Err(TokenError::BadClaim { name: "aud" });
     }
-    if !auds.iter().any(|a| issuer.accepts_audience(a)) {
+    if issuer.session_tokens() {
+        // The IdP's own session tokens carry no `aud`; one that does is meant for someone else.
+        if claims.contains_key("aud") {
+            return Err(TokenError::WrongAudience);
+        }
+        match claims.get("sid") {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            Some(_) => return Err(TokenError::BadClaim { name: "sid" }),
+            None => return Err(TokenError::MissingClaim { name: "sid" }),
+        }
+    } else if !auds.iter().any(|a| issuer.accepts_audience(a)) {
         return Err(TokenError::WrongAudience);
+    }
+    if !issuer.authorized_parties.is_empty() {
+        let ok = match claims.get("azp") {
+            Some(Value::String(azp)) => issuer
+                .authorized_parties
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(azp)),
+            Some(_) => return Err(TokenError::BadClaim { name: "azp" }),
+            None => false,
+        };
+        if !ok {
+            return Err(TokenError::WrongAuthorizedParty);
+        }
     }
     Ok(exp)
 }
