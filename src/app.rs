@@ -9,6 +9,7 @@
 //! `Principal`, `Decided`); `From` impls turn each error into [`Halt`], so this file reads as a
 //! chain of `?`, and a refusal becomes HTTP in one place ([`render_refusal`]).
 
+use crate::authz::cors::CorsPolicy;
 use crate::authz::decision::{scope_to_org, Principal, Requirement};
 use crate::authz::effective::{effective, Access, Effective};
 use crate::authz::isolation::check_session_request;
@@ -96,6 +97,7 @@ pub fn step(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Step {
             Outcome::Respond(render_refusal(&r, ex))
         }
     };
+    let outcome = with_cors(ex, outcome);
     let mut log = std::mem::take(&mut ex.log);
     log.status = match &outcome {
         Outcome::Respond(r) => r.status,
@@ -106,6 +108,68 @@ pub fn step(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Step {
         log,
         effects: ex.io.take_effects(),
     }))
+}
+
+/// CORS headers for the request's `Origin` on every answer (refusals too, so a page on another
+/// origin can read why), unless the answer is a preflight that carries its own.
+fn with_cors(ex: &Exchange, outcome: Outcome) -> Outcome {
+    let Some(policy) = ex.cors.as_deref().filter(|_| !ex.cors_answered) else {
+        return outcome;
+    };
+    let origin = ex.req.header("origin");
+    match outcome {
+        Outcome::Respond(mut r) => {
+            let challenge = r.get_header("www-authenticate").is_some();
+            r.headers.extend(policy.response_headers(origin, challenge));
+            Outcome::Respond(r)
+        }
+        Outcome::Forward(mut f) => {
+            f.response_headers
+                .extend(policy.response_headers(origin, false));
+            Outcome::Forward(f)
+        }
+    }
+}
+
+/// The method a CORS preflight asks about (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`), or `None` for any other request.
+fn preflight_method(req: &RequestView) -> Option<String> {
+    if req.method != "OPTIONS" || req.header("origin").is_none() {
+        return None;
+    }
+    req.header("access-control-request-method")
+        .filter(|m| !m.is_empty() && m.len() <= 32 && m.bytes().all(|b| b.is_ascii_alphabetic()))
+        .map(str::to_string)
+}
+
+/// Answers a preflight from `policy`, without a token.
+fn answer_preflight(
+    ex: &mut Exchange,
+    policy: &CorsPolicy,
+    method: &str,
+    rule: &str,
+) -> Result<Outcome, Halt> {
+    ex.cors_answered = true;
+    let origin = ex.req.header("origin").unwrap_or("");
+    match policy.preflight(
+        origin,
+        method,
+        ex.req.header("access-control-request-headers"),
+    ) {
+        Ok(r) => {
+            ex.log.allow(vec!["cors_preflight".into()]);
+            Ok(Outcome::Respond(r))
+        }
+        Err(why) => {
+            ex.log.detail = Some(why.detail());
+            Err(Refusal::Forbidden {
+                rule: rule.to_string(),
+                reason: "cors_preflight_refused",
+                missing: vec![],
+            }
+            .into())
+        }
+    }
 }
 
 /// The one place a refusal becomes a response: the branded page for browsers, JSON for APIs.
@@ -132,6 +196,7 @@ fn pipeline(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Result<Outco
         }
     }
     ex.tenant = Some(tenant.clone());
+    ex.cors = tenant.cors.clone();
     engine.init_shared_mac(|| shared_cache_mac(host, &tenant));
 
     if raw_path == ASSERTION_JWKS_PATH {
@@ -160,6 +225,10 @@ fn pipeline(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Result<Outco
         Ok(r) => r,
         Err(Pending::Need(io)) => return Err(Halt::Need(io)),
         Err(Pending::Fail(e)) => {
+            if let (Some(m), Some(policy)) = (preflight_method(&ex.req), tenant.cors.clone()) {
+                // The real request gets the refusal, readable under the tenant's policy.
+                return answer_preflight(ex, &policy, &m, "tenant");
+            }
             if let crate::org::resolve::ResolveError::Load { org_id, .. } = &e {
                 // This org fails closed; every other org keeps working.
                 ex.log.org = org_id.clone();
@@ -186,10 +255,16 @@ fn pipeline(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Result<Outco
     if path.as_str().starts_with(RESERVED_PREFIX)
         || path.as_str() == RESERVED_PREFIX.trim_end_matches('/')
     {
+        // Login pages and callbacks are navigations, never read cross-origin.
+        ex.cors = None;
         return login::handle_reserved(engine, host, ex, &tenant, &path);
     }
 
     let Some(org) = ex.org.clone() else {
+        if let (Some(m), Some(policy)) = (preflight_method(&ex.req), tenant.cors.clone()) {
+            // No org to take a route from (yet): the tenant's policy answers.
+            return answer_preflight(ex, &policy, &m, "tenant");
+        }
         if tenant.resolution.token_org {
             return token_org_request(engine, host, ex, &tenant, &path);
         }
@@ -283,7 +358,26 @@ fn authorize_and_forward(
     path: &NormalizedPath,
     verified: Option<(String, Rc<VerifiedClaims>)>,
 ) -> Result<Outcome, Halt> {
-    let eff = effective(tenant, org, &ex.req.method, path);
+    // A preflight is matched with the method it asks about, and answered from the route's CORS
+    // policy (else the tenant's) without a token; with no policy it is an OPTIONS request like
+    // any other.
+    let preflight = preflight_method(&ex.req);
+    let mut eff = effective(
+        tenant,
+        org,
+        preflight.as_deref().unwrap_or(&ex.req.method),
+        path,
+    );
+    if eff.cors.is_some() {
+        ex.cors = eff.cors.clone();
+    }
+    if let Some(m) = &preflight {
+        if let Some(policy) = ex.cors.clone() {
+            ex.log.rule = Some(eff.rule.to_string());
+            return answer_preflight(ex, &policy, m, &eff.rule);
+        }
+        eff = effective(tenant, org, &ex.req.method, path);
+    }
     ex.log.rule = Some(eff.rule.to_string());
     let requirement = match &eff.access {
         Access::Deny(reason) => {

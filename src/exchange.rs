@@ -36,6 +36,11 @@ pub struct Exchange {
     /// The DPoP proof this request accepted (a replay of the pipeline must not take its own
     /// `jti` for a replay attack).
     pub dpop_accepted: Option<String>,
+    /// The CORS policy for this answer: the tenant's, then the route's once it is known
+    /// (`None`: no CORS headers). Applied to every answer, refusals included.
+    pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
+    /// The answer is a preflight that carries its own CORS headers.
+    pub cors_answered: bool,
 }
 
 impl Exchange {
@@ -55,6 +60,8 @@ impl Exchange {
             round_trips: 0,
             provided_extras: None,
             dpop_accepted: None,
+            cors: None,
+            cors_answered: false,
         }
     }
 
@@ -64,6 +71,8 @@ impl Exchange {
         self.base.clear();
         self.tenant = None;
         self.org = None;
+        self.cors = None;
+        self.cors_answered = false;
     }
 
     /// Has this request made as many round trips as any request may?

@@ -26,7 +26,7 @@ use crate::app::Handled;
 use crate::http::{Outcome, RequestView, Upstream};
 
 /// The headers a host always passes (when present): everything the pipeline reads.
-pub const FIXED_HEADERS: [&str; 11] = [
+pub const FIXED_HEADERS: [&str; 13] = [
     "authorization",
     "cookie",
     "accept",
@@ -38,6 +38,8 @@ pub const FIXED_HEADERS: [&str; 11] = [
     "cf-ray",
     "dpop",
     "content-type",
+    "access-control-request-method",
+    "access-control-request-headers",
 ];
 
 const SEP: char = '\0';

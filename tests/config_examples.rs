@@ -35,6 +35,10 @@ const INVALID: &[(&str, &str)] = &[
     ("bad-caller.json", "$.routes[0].require.caller"),
     ("base-rule-loosen.json", "$.routes[0].loosen"),
     ("color-not-hex.json", "$.branding.colors.primary"),
+    (
+        "cors-any-origin-with-credentials.json",
+        "$.routes[0].cors.credentials",
+    ),
     ("css-url.json", "$.branding.css_vars.bg"),
     (
         "empty-permission-list.json",

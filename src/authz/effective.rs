@@ -32,6 +32,8 @@ pub struct Effective {
     /// Step-up requirements: each must hold (base and org rules both count unless the org
     /// loosens).
     pub step_up: Vec<Rc<crate::authz::step_up::StepUp>>,
+    /// The route's own CORS policy: the org rule's, else the base rule's (`None`: the tenant's).
+    pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
 }
 
 type Hit = Option<Rc<Rule>>;
@@ -61,6 +63,7 @@ pub fn effective(
         upstream: RuleUpstream::Default,
         cross_site_origins: Vec::new(),
         step_up: Vec::new(),
+        cors: r.cors.clone(),
     };
     let (base, own) = match (
         lookup(&tenant.base_routes, method, path),
@@ -80,6 +83,7 @@ pub fn effective(
             upstream: RuleUpstream::Default,
             cross_site_origins: Vec::new(),
             step_up: Vec::new(),
+            cors: None,
         },
         (Some(b), None) => Effective {
             rule: b.label.clone(),
@@ -87,6 +91,7 @@ pub fn effective(
             upstream: b.upstream.clone(),
             cross_site_origins: b.cross_site_origins.clone(),
             step_up: b.step_up.iter().cloned().collect(),
+            cors: b.cors.clone(),
         },
         (None, Some(o)) => Effective {
             rule: o.label.clone(),
@@ -94,6 +99,7 @@ pub fn effective(
             upstream: o.upstream.clone(),
             cross_site_origins: o.cross_site_origins.clone(),
             step_up: o.step_up.iter().cloned().collect(),
+            cors: o.cors.clone(),
         },
         (Some(b), Some(o)) => {
             let upstream = if o.upstream == RuleUpstream::Default {
@@ -130,6 +136,7 @@ pub fn effective(
                 } else {
                     b.step_up.iter().chain(o.step_up.iter()).cloned().collect()
                 },
+                cors: o.cors.clone().or_else(|| b.cors.clone()),
             }
         }
     }

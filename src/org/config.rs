@@ -40,6 +40,9 @@ pub struct RawSettings {
     pub token_header: Option<String>,
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
+    /// CORS for every route without its own (`routes[].cors`).
+    #[serde(default)]
+    pub cors: Option<RawCors>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -140,6 +143,31 @@ pub struct RawRule {
     /// Step-up: how (and how recently) the person must have authenticated (RFC 9470).
     #[serde(default)]
     pub step_up: Option<RawStepUp>,
+    /// CORS for this route (replaces the tenant's; an org rule's replaces a base rule's).
+    #[serde(default)]
+    pub cors: Option<RawCors>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCors {
+    /// Exact origins, or `"*"` (never with `credentials`).
+    pub origins: Vec<String>,
+    /// Default: GET, HEAD, POST, PUT, PATCH, DELETE.
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// Request headers a page may send; default: authorization, content-type, dpop.
+    #[serde(default)]
+    pub headers: Option<Vec<String>>,
+    /// Response headers a page may read (beyond the CORS-safelisted ones).
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Allow cookies (`Access-Control-Allow-Credentials: true`).
+    #[serde(default)]
+    pub credentials: bool,
+    /// Preflight cache lifetime (default 600, at most 86400).
+    #[serde(default)]
+    pub max_age_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

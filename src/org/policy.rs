@@ -402,6 +402,8 @@ pub struct Rule {
     pub cross_site_origins: Vec<String>,
     /// Step-up authentication for this route ([`crate::authz::step_up`]).
     pub step_up: Option<Rc<crate::authz::step_up::StepUp>>,
+    /// CORS for this route ([`crate::authz::cors`]).
+    pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
 }
 
 fn parse_rules(
@@ -480,6 +482,13 @@ fn parse_rules(
                 )?)),
                 None => None,
             },
+            cors: match &r.cors {
+                Some(c) => Some(Rc::new(crate::authz::cors::CorsPolicy::parse(
+                    &format!("{p}.cors"),
+                    c,
+                )?)),
+                None => None,
+            },
         });
         builder
             .insert(methods, pattern, rule)
@@ -544,6 +553,8 @@ pub struct TenantPolicy {
     pub negative_ttl: u64,
     pub token_header: Option<String>,
     pub max_token_bytes: usize,
+    /// CORS for routes without their own.
+    pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
     /// Header names no client may send to the origin (see [`crate::forward::strip_lists`]).
     pub strip_prefixes: Rc<[String]>,
     pub strip_names: Rc<[String]>,
@@ -748,6 +759,10 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                 .clamp(512, 64 * 1024),
             strip_prefixes: strip.0.into(),
             strip_names: strip.1.into(),
+            cors: match &raw.cors {
+                Some(c) => Some(Rc::new(crate::authz::cors::CorsPolicy::parse("$.cors", c)?)),
+                None => None,
+            },
         })
     }
 }

@@ -21,7 +21,8 @@ instance.exports.__wbindgen_start?.();
 
 // The headers the core reads (src/wire.rs FIXED_HEADERS), plus the ones the tenant configures.
 const FIXED = ["authorization", "cookie", "accept", "origin", "sec-fetch-site", "sec-fetch-mode",
-  "sec-fetch-dest", "upgrade", "cf-ray", "dpop", "content-type"];
+  "sec-fetch-dest", "upgrade", "cf-ray", "dpop", "content-type", "access-control-request-method",
+  "access-control-request-headers"];
 let extras = [];
 
 function pack(request) {
@@ -79,7 +80,8 @@ function stripLists(prefixes, names) {
 function pairsInto(headers, field, append) {
   const l = list(field);
   for (let i = 0; i + 1 < l.length; i += 2) {
-    if (append || l[i] === "set-cookie") headers.append(l[i], l[i + 1]);
+    // Set-Cookie and Vary add to what the origin sent; everything else replaces it.
+    if (append || l[i] === "set-cookie" || l[i] === "vary") headers.append(l[i], l[i + 1]);
     else headers.set(l[i], l[i + 1]);
   }
 }
