@@ -365,6 +365,35 @@ async function runAll(origin, closers) {
     for (const inst of [a, b, c, d]) await inst.close();
   }
 
+  // (5a') scale: revocation entries in acme's set (none of them names the benchmark token; the
+  // set is read from KV once per `revocation.refresh_s` per isolate and checked on every request).
+  if (want('revocations')) {
+    const withRevocations = (n) => benchKv({
+      origin,
+      edit: (e) => {
+        const now = Math.floor(Date.now() / 1000);
+        const kinds = ['sub', 'sid', 'jti', 'client'];
+        const entries = Array.from({ length: n }, (_, i) => ({
+          kind: kinds[i % 4], value: `bench-${kinds[i % 4]}-${i}`, at: now, expires: now + 86400,
+        }));
+        e['revoked:org_acme'] = JSON.stringify({ version: 1, entries });
+      },
+    });
+    const a = await start('orggate-10-revocations', 'orggate', withRevocations(10));
+    const b = await start('orggate-100000-revocations', 'orggate', withRevocations(100000));
+    for (const inst of [a, b]) {
+      await warm(inst);
+      await runWrk({ port: inst.port, token: tok.RS256, seconds: 1 });
+    }
+    await throughputCase({
+      id: 'revocations',
+      title: 'scale: 10 vs 100,000 revocation entries in the org (repeated RS256 token, not revoked)',
+      runs: [a, b].map((inst) => ({ label: inst.label, inst, token: tok.RS256, expect: 200 })),
+      ratio: [['orggate-100000-revocations', 'orggate-10-revocations']],
+    });
+    for (const inst of [a, b]) await inst.close();
+  }
+
   // (5b) scale: orgs in KV. The same requests in both: 10 orgs (org0..org9), one token each.
   if (want('orgs')) {
     const small = { ...benchKv({ origin }), ...Object.fromEntries(orgEntries(10)) };

@@ -100,6 +100,12 @@ export function buildClients(workerPorts = DEFAULT_WORKER_PORTS) {
       response_types: ['code'],
       redirect_uris: redirectUris,
       post_logout_redirect_uris: postLogoutRedirectUris,
+      // OIDC Back-Channel Logout: the OP tells orggate (on the tenant host, so every org's
+      // sessions from that OP session end) when a session at the OP ends.
+      ...(workerPorts.length ? {
+        backchannel_logout_uri: `http://127.0.0.1:${workerPorts[0]}/_orggate/backchannel-logout`,
+        backchannel_logout_session_required: true,
+      } : {}),
       scope: ['openid', 'profile', 'email', 'offline_access', ...API_SCOPES].join(' '),
     },
     {

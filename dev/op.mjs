@@ -253,6 +253,17 @@ export async function startOp(opts = {}) {
     },
     // Put the scope-requested claims (and org claims) in the ID token even for response_type=code.
     conformIdTokenClaims: false,
+    // oidc-provider refuses to call special-use addresses (SSRF protection); this dev OP's only
+    // outgoing calls are back-channel logouts to the local Worker on 127.0.0.1, so allow exactly
+    // that address and keep the protection for anything else.
+    fetch: (url, options) => {
+      const u = new URL(url);
+      if (u.protocol === 'http:' && u.hostname === '127.0.0.1') {
+        const { dispatcher, ...rest } = options;
+        return fetch(url, rest);
+      }
+      return fetch(url, options);
+    },
     extraParams: ['organization', 'connection', 'invitation', 'screen_hint'],
     pkce: { required: () => true },
     responseTypes: ['code'],
@@ -264,6 +275,7 @@ export async function startOp(opts = {}) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         // No "are you sure" step worth having in a demo: auto-submit the confirmation form
@@ -436,6 +448,9 @@ ${Object.entries(out).map(([k, v]) => `<p><strong>${htmlEscape(k)}</strong>: <sp
   const provider = new Provider(issuer, configuration);
   provider.proxy = false;
   const quiet = opts.quiet ?? false;
+  provider.on('backchannel.error', (ctx, err, client) => {
+    console.error('[op] back-channel logout to', client?.backchannelLogoutUri, 'failed:', err?.message ?? err, err?.cause?.message ?? '');
+  });
   provider.on('server_error', (ctx, err) => {
     if (!quiet) console.error('[op] server_error', ctx?.path, err);
   });

@@ -511,6 +511,7 @@ fn authorize_and_forward(
             &eff,
             &decided,
             Vec::new(),
+            matches!(found, OwnedCredential::Session(_)),
         );
     }
 
@@ -526,6 +527,7 @@ fn authorize_and_forward(
                     set_cookies,
                     refresh_at,
                     auth,
+                    issued,
                 } => {
                     response_headers.extend(
                         set_cookies
@@ -533,7 +535,7 @@ fn authorize_and_forward(
                             .map(|c| ("set-cookie".to_string(), c)),
                     );
                     ex.log.subject = claims.identity.subject.clone();
-                    let (p, until, key) = scoped(tenant, org, &claims, Some(auth));
+                    let (p, until, key) = scoped(tenant, org, &claims, Some((auth, issued)));
                     (p, until.min(refresh_at), key)
                 }
                 // An org-IdP session: scoped at login.
@@ -587,6 +589,7 @@ fn authorize_and_forward(
         &eff,
         &decided,
         response_headers,
+        is_session,
     )
 }
 
@@ -597,20 +600,23 @@ type Scoped = (
 );
 
 /// Verified claims scoped to the org: the principal (or why not), until when the claims hold,
-/// and the key that verified them. `session_auth`: the ID token's authentication facts a
-/// session kept, for an access token that carries none.
+/// and the key that verified them. `session`: what a session kept from its sign-in: the ID
+/// token's authentication facts (for an access token that carries none), when it began and its
+/// IdP session (the revocation check reads those, not the refreshed access token's `iat`).
 fn scoped(
     tenant: &TenantPolicy,
     org: &OrgPolicy,
     claims: &Rc<VerifiedClaims>,
-    session_auth: Option<AuthFacts>,
+    session: Option<(AuthFacts, crate::revoke::Issued)>,
 ) -> Scoped {
     let principal = scope_to_org(claims, org, tenant)
         .map(|mut p| {
-            if let Some(a) = session_auth {
+            if let Some((a, issued)) = session {
                 if p.auth == AuthFacts::default() {
                     p.auth = a;
                 }
+                p.issued.at = issued.at;
+                p.issued.sid = issued.sid;
             }
             Rc::new(p)
         })
@@ -729,6 +735,7 @@ fn apply_decision(
     eff: &Effective,
     decided: &Decided,
     response_headers: Vec<(String, String)>,
+    is_session: bool,
 ) -> Result<Outcome, Halt> {
     let (principal, identity) = match decided {
         Decided::Refused(r) => return Err(r.clone().into()),
@@ -737,6 +744,27 @@ fn apply_decision(
             identity_headers,
         } => (principal, identity_headers),
     };
+    // Revoked since it was issued? Checked on every request, cached decision or not.
+    if let Some(why) =
+        crate::revoke::principal_revoked(engine, &ex.io, tenant, org, principal, ex.now)?
+    {
+        ex.log.detail = Some(why.to_string());
+        if is_session && ex.req.wants_html() && tenant.login.is_some() {
+            ex.log.deny(vec!["revoked".into()]);
+            let mut r = login::redirect_to_login(ex, path);
+            r.headers.extend(
+                crate::session::lifecycle::clear_session_cookies(tenant, org, &ex.req)
+                    .into_iter()
+                    .map(|c| ("set-cookie".to_string(), c)),
+            );
+            return Ok(Outcome::Respond(r));
+        }
+        return Err(Refusal::Unauthenticated {
+            reason: "revoked",
+            invalid_token: true,
+        }
+        .into());
+    }
     ex.log.allow(vec![format!("satisfied:{}", eff.rule)]);
     ex.log.caller = Some(principal.caller.as_str());
     if ex.log.subject.is_none() {

@@ -9,7 +9,9 @@ use crate::exchange::Exchange;
 use crate::http::RequestView;
 use crate::io::{Answer, Effect, Io, Pending};
 use crate::org::policy::TenantPolicy;
-use crate::ports::{Clock, HttpClient, OrgStore, Ports, SharedCache, SignatureVerifier};
+use crate::ports::{
+    Clock, HttpClient, OrgStore, Ports, RevocationWriter, SharedCache, SignatureVerifier,
+};
 use crate::token::{verify, TokenError, VerifiedClaims};
 use std::rc::Rc;
 
@@ -52,6 +54,11 @@ pub fn perform<P: Ports>(ports: &P, io: &Io) -> Answer {
             &c.signature,
         )),
         Io::SharedGet { key } => Answer::SharedGet(ports.cache().get(key)),
+        Io::Revoke {
+            scope,
+            entries,
+            now,
+        } => Answer::Revoke(ports.writer().revoke(scope, entries, *now)),
     }
 }
 

@@ -118,6 +118,8 @@ pub struct Engine {
     config_versions: Cell<u64>,
     /// DPoP proof ids seen: (key thumbprint, jti) → until when a replay would still be accepted.
     dpop_jtis: RefCell<HashMap<(String, String), u64>>,
+    /// The set every scope without a revocation document shares.
+    no_revocations: Rc<crate::revoke::RevocationSet>,
 }
 
 /// How many DPoP proof ids an isolate remembers.
@@ -126,6 +128,11 @@ pub const DPOP_JTI_CAP: usize = 100_000;
 impl Engine {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty revocation set (shared, no allocation per request).
+    pub fn empty_revocations(&self) -> Rc<crate::revoke::RevocationSet> {
+        self.no_revocations.clone()
     }
 
     /// `{isolate prefix}-{counter}`; `fill` supplies randomness for the prefix, once.

@@ -3,8 +3,9 @@
 use std::rc::Rc;
 
 /// An incoming request as the core sees it: method, URL and the headers the pipeline reads.
-/// The body never enters the core: orggate decides on method, URL and headers, and the edge
-/// streams the body to the origin untouched.
+/// Requests to the origin never bring their body into the core (the edge streams it through
+/// untouched); only a `POST` to orggate's own endpoints (back-channel logout, the admin API)
+/// carries it, at most [`MAX_BODY`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestView {
     pub method: String,
@@ -12,6 +13,8 @@ pub struct RequestView {
     pub url: String,
     /// Header names lowercased; repeated headers stay separate entries.
     pub headers: Vec<(String, String)>,
+    /// The body of a `POST` to `/_orggate/*` (text), else `None`.
+    pub body: Option<String>,
     /// Where the URL's parts are, found once at construction (`None`: not an http(s) URL).
     spans: Option<Spans>,
 }
@@ -24,6 +27,9 @@ struct Spans {
     path: (usize, usize),
     query: Option<(usize, usize)>,
 }
+
+/// The largest body orggate's own endpoints read.
+pub const MAX_BODY: usize = 64 * 1024;
 
 impl RequestView {
     pub fn new(method: &str, url: &str, headers: &[(&str, &str)]) -> Self {
@@ -44,8 +50,15 @@ impl RequestView {
             method,
             url,
             headers,
+            body: None,
             spans,
         }
+    }
+
+    /// With a body (orggate's own `POST` endpoints).
+    pub fn with_body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
     }
 
     /// First value of a header (case-insensitive name).

@@ -80,6 +80,13 @@ pub enum Io {
     Verify(SignatureCheck),
     /// A read of the location's shared cache (the Workers Cache API).
     SharedGet { key: String },
+    /// Revocation entries for a scope (an org id, or `*`), written through the scope's single
+    /// writer (a Durable Object on Workers), which publishes the scope's set to KV.
+    Revoke {
+        scope: String,
+        entries: Vec<crate::revoke::Entry>,
+        now: u64,
+    },
 }
 
 impl Io {
@@ -90,6 +97,7 @@ impl Io {
             Io::Fetch { .. } => "fetch",
             Io::Verify(_) => "verify",
             Io::SharedGet { .. } => "shared_get",
+            Io::Revoke { .. } => "revoke",
         }
     }
 }
@@ -103,6 +111,8 @@ pub enum Answer {
     Verify(Result<bool, PortError>),
     /// A cache miss and a cache failure look the same: the shared tier is only an optimization.
     SharedGet(Option<String>),
+    /// The scope's published document after the write.
+    Revoke(Result<String, PortError>),
 }
 
 /// Work to run after the response, never delaying it.
@@ -201,6 +211,24 @@ impl Answers {
             _ => None,
         });
         found.ok_or(Need(Io::Verify(check)))
+    }
+
+    /// A revocation write: `Err(Need)` until the driver performed it.
+    pub fn revoke(
+        &self,
+        scope: &str,
+        entries: &[crate::revoke::Entry],
+        now: u64,
+    ) -> Result<Result<String, PortError>, Need> {
+        let io = Io::Revoke {
+            scope: scope.to_string(),
+            entries: entries.to_vec(),
+            now,
+        };
+        match self.get(&io) {
+            Some(Answer::Revoke(r)) => Ok(r.clone()),
+            _ => Err(Need(io)),
+        }
     }
 
     pub fn shared_get(&self, key: &str) -> Result<Option<String>, Need> {

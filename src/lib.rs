@@ -31,6 +31,7 @@
 //!        │  session::lifecycle → registered claims → token::claims preset → VerifiedClaims
 //!        ├─ authz::decision    scope_to_org (token org == addressed org) → Principal
 //!        │                     → Requirement::check (permissions, roles, scopes, caller)
+//!        ├─ revoke             the org's and the tenant's revocation sets (KV, per isolate)
 //!        └─ forward            header edits: strip orggate's family, add identity + assertion
 //!        │
 //!  error::Refusal / Halt       stage errors convert with `?`; one place refusals become HTTP
@@ -45,6 +46,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod admin;
 pub mod app;
 pub mod authz;
 pub mod b64;
@@ -62,6 +64,7 @@ pub mod log;
 pub mod login;
 pub mod org;
 pub mod ports;
+pub mod revoke;
 pub mod session;
 pub mod sig;
 pub mod token;

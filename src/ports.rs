@@ -59,13 +59,28 @@ pub trait SharedCache {
 }
 
 /// Everything a synchronous driver needs to run the core on one platform.
+/// The single writer of revocations per scope (a Durable Object on Workers): it applies the
+/// entries, keeps them, and publishes the scope's set to the org store (KV) for the edge to read.
+pub trait RevocationWriter {
+    /// The scope's published document (JSON) after the write. A write that was kept but not
+    /// yet published still succeeds: publishing is retried until it lands.
+    fn revoke(
+        &self,
+        scope: &str,
+        entries: &[crate::revoke::Entry],
+        now: u64,
+    ) -> Result<String, PortError>;
+}
+
 pub trait Ports: Host {
     type Store: OrgStore;
     type Http: HttpClient;
     type Clock: Clock;
     type Verifier: SignatureVerifier;
     type Cache: SharedCache;
+    type Writer: RevocationWriter;
     fn store(&self) -> &Self::Store;
+    fn writer(&self) -> &Self::Writer;
     fn http(&self) -> &Self::Http;
     fn clock(&self) -> &Self::Clock;
     fn verifier(&self) -> &Self::Verifier;

@@ -153,6 +153,67 @@ pub struct FakePorts {
     pub verifier: NativeVerifier,
     pub cache: MemCache,
     pub secrets: MapSecrets,
+    pub writer: MemWriter,
+}
+
+/// The revocation writer: each scope's published document, kept here and published to the
+/// store; `fail_publish` makes that many publishes fail (the write is kept, as the Durable
+/// Object keeps it, and [`FakePorts::retry_publish`] plays its alarm).
+#[derive(Debug, Default)]
+pub struct MemWriter {
+    pub scopes: RefCell<HashMap<String, crate::revoke::Published>>,
+    pub unpublished: RefCell<Vec<String>>,
+    pub fail_publish: std::cell::Cell<u32>,
+    pub writes: std::cell::Cell<u32>,
+}
+
+impl FakePorts {
+    fn publish(&self, scope: &str) -> bool {
+        let f = self.writer.fail_publish.get();
+        if f > 0 {
+            self.writer.fail_publish.set(f - 1);
+            let mut u = self.writer.unpublished.borrow_mut();
+            if !u.iter().any(|s| s == scope) {
+                u.push(scope.to_string());
+            }
+            return false;
+        }
+        if let Some(doc) = self.writer.scopes.borrow().get(scope) {
+            self.store.put(
+                &crate::revoke::kv_key(scope),
+                &serde_json::to_string(doc).unwrap_or_default(),
+            );
+        }
+        self.writer.unpublished.borrow_mut().retain(|s| s != scope);
+        true
+    }
+
+    /// The writer's retry (the Durable Object's alarm): publishes what is still unpublished.
+    pub fn retry_publish(&self) {
+        let pending = self.writer.unpublished.borrow().clone();
+        for scope in pending {
+            self.publish(&scope);
+        }
+    }
+}
+
+impl crate::ports::RevocationWriter for FakePorts {
+    fn revoke(
+        &self,
+        scope: &str,
+        entries: &[crate::revoke::Entry],
+        now: u64,
+    ) -> Result<String, PortError> {
+        let doc = {
+            let mut scopes = self.writer.scopes.borrow_mut();
+            let current = scopes.entry(scope.to_string()).or_default();
+            *current = crate::revoke::apply(current, entries, now);
+            serde_json::to_string(current).map_err(|e| PortError::new("writer", e.to_string()))?
+        };
+        self.writer.writes.set(self.writer.writes.get() + 1);
+        self.publish(scope);
+        Ok(doc)
+    }
 }
 
 impl Host for FakePorts {
@@ -170,8 +231,12 @@ impl Ports for FakePorts {
     type Clock = FixedClock;
     type Verifier = NativeVerifier;
     type Cache = MemCache;
+    type Writer = FakePorts;
     fn store(&self) -> &MemStore {
         &self.store
+    }
+    fn writer(&self) -> &FakePorts {
+        self
     }
     fn http(&self) -> &ScriptedHttp {
         &self.http

@@ -5,7 +5,8 @@
 //!
 //! **In:** `extras \0 method \0 url \0 name \0 value \0 name \0 value ...`, where the names are the
 //! lowercase headers the host passed and `extras` lists (comma-separated) the configured header
-//! names it included besides the fixed set ([`FIXED_HEADERS`]).
+//! names it included besides the fixed set ([`FIXED_HEADERS`]). A `POST` to `/_orggate/*` also
+//! carries its body as the pair `:body \0 text` (up to [`crate::http::MAX_BODY`] bytes, no NUL).
 //!
 //! **Out:** fields separated by `\0`, lists inside a field separated by `\x01`:
 //! - `R \0 status \0 extras \0 log \0 headers \0 body`: respond (the body is the rest of the
@@ -52,7 +53,13 @@ pub fn unpack(input: &str) -> Option<(RequestView, Vec<String>)> {
     let method = parts.next()?.to_ascii_uppercase();
     let url = parts.next()?.to_string();
     let mut headers = Vec::new();
+    let mut body = None;
     while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        // `:body` (no header name can start with `:`): the body of a POST to /_orggate/*.
+        if k == ":body" {
+            body = Some(v.to_string());
+            continue;
+        }
         headers.push((k.to_ascii_lowercase(), v.to_string()));
     }
     let extras = extras
@@ -60,7 +67,9 @@ pub fn unpack(input: &str) -> Option<(RequestView, Vec<String>)> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    Some((RequestView::from_parts(method, url, headers), extras))
+    let mut req = RequestView::from_parts(method, url, headers);
+    req.body = body;
+    Some((req, extras))
 }
 
 /// The host must pass `needed` headers besides the fixed set; did it?

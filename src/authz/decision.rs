@@ -166,6 +166,8 @@ pub struct Principal {
     pub token_exp: u64,
     /// How and when the person authenticated (route step-up checks).
     pub auth: crate::token::AuthFacts,
+    /// When and as what the credential was issued (revocation checks).
+    pub issued: crate::revoke::Issued,
 }
 
 /// How a principal belongs to the addressed organization.
@@ -339,5 +341,13 @@ pub fn scope_to_org(
         membership,
         token_exp: claims.exp,
         auth: id.auth.clone(),
+        issued: crate::revoke::Issued {
+            jti: match claims.claims.get("jti") {
+                Some(serde_json::Value::String(j)) => Some(j.clone()),
+                _ => None,
+            },
+            at: claims.claims.get("iat").and_then(serde_json::Value::as_u64),
+            sid: None,
+        },
     })
 }

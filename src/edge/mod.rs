@@ -9,7 +9,10 @@
 //!   only async Rust ([`perform`]; concurrent identical fetches share one answer).
 //! - [`crate::wire`] is the string format requests and decisions cross the boundary in.
 //! - [`host`] gives the core randomness and secrets.
+//! - [`state`] is the Durable Object that writes revocations (one per scope) and publishes them
+//!   to KV; requests never call it.
 
 pub mod entry;
 pub mod host;
 pub mod perform;
+pub mod state;

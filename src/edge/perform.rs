@@ -32,7 +32,42 @@ pub async fn perform(env: &Env, io: &Io) -> Answer {
             "signature checks are made by the JS entry",
         ))),
         Io::SharedGet { key } => Answer::SharedGet(cache_get(key).await),
+        Io::Revoke {
+            scope,
+            entries,
+            now,
+        } => Answer::Revoke(revoke(env, scope, entries, *now).await),
     }
+}
+
+/// Writes revocations through the scope's Durable Object (`ORG_STATE`, see `state.rs`).
+async fn revoke(
+    env: &Env,
+    scope: &str,
+    entries: &[crate::revoke::Entry],
+    now: u64,
+) -> Result<String, PortError> {
+    let err = |e: worker::Error| PortError::new("org_state", e.to_string());
+    let stub = env
+        .durable_object("ORG_STATE")
+        .map_err(|_| PortError::new("org_state", "binding ORG_STATE is missing"))?
+        .id_from_name(scope)
+        .map_err(err)?
+        .get_stub()
+        .map_err(err)?;
+    let body = serde_json::json!({"scope": scope, "entries": entries, "now": now}).to_string();
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init("https://org-state/revoke", &init).map_err(err)?;
+    let mut resp = stub.fetch_with_request(req).await.map_err(err)?;
+    let text = resp.text().await.map_err(err)?;
+    if resp.status_code() != 200 {
+        return Err(PortError::new(
+            "org_state",
+            format!("{}: {text}", resp.status_code()),
+        ));
+    }
+    Ok(text)
 }
 
 async fn coalesced(key: &str, request: &HttpRequest) -> Answer {

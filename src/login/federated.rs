@@ -134,7 +134,14 @@ pub fn admit(idp: &OrgIdp, who: &IdpIdentity) -> Result<(), NotAdmitted> {
 
 /// The principal an org IdP's user is in `org`: a member, with the roles and permissions the
 /// org's current claim rules grant.
-pub fn principal(org: &OrgPolicy, idp: &OrgIdp, who: &IdpIdentity, exp: u64) -> Principal {
+/// `signed_in`: when the session began (revocation checks compare it with a "not before").
+pub fn principal(
+    org: &OrgPolicy,
+    idp: &OrgIdp,
+    who: &IdpIdentity,
+    exp: u64,
+    signed_in: u64,
+) -> Principal {
     let mut roles: Vec<String> = Vec::new();
     let mut permissions: Vec<String> = Vec::new();
     for rule in idp.claim_rules.iter().filter(|r| r.applies(&who.claims)) {
@@ -162,6 +169,11 @@ pub fn principal(org: &OrgPolicy, idp: &OrgIdp, who: &IdpIdentity, exp: u64) -> 
         membership: Membership::Member,
         token_exp: exp,
         auth: crate::token::AuthFacts::from_claims(&who.claims).unwrap_or_default(),
+        issued: crate::revoke::Issued {
+            jti: None,
+            at: Some(signed_in),
+            sid: who.sid.clone(),
+        },
     }
 }
 
@@ -215,7 +227,7 @@ mod tests {
             ),
             None,
         );
-        let p = principal(&o, i, &who, 9);
+        let p = principal(&o, i, &who, 9, 0);
         assert_eq!(p.org_id, "org_globex", "implied by the IdP, not the claim");
         assert_eq!(p.roles, vec!["admin"]);
         assert_eq!(p.permissions, vec!["admin", "read:docs"]);
@@ -227,7 +239,7 @@ mod tests {
             &id(json!({"sub": "u2", "groups": "staff", "department": 5})),
             None,
         );
-        assert_eq!(principal(&o, i, &who, 9).permissions, vec!["read:docs"]);
+        assert_eq!(principal(&o, i, &who, 9, 0).permissions, vec!["read:docs"]);
     }
 
     /// UnverifiedEmailTrusted: an email the IdP has not verified is never used, and does not
@@ -270,7 +282,7 @@ mod tests {
             &id(json!({"sub": "u"})),
             Some(ui.as_object().unwrap().clone()),
         );
-        assert_eq!(principal(&o, i, &who, 1).permissions, vec!["read:docs"]);
+        assert_eq!(principal(&o, i, &who, 1, 0).permissions, vec!["read:docs"]);
         assert_eq!(who.email.as_deref(), Some("a@globex.test"));
     }
 

@@ -9,12 +9,17 @@
 //!   sealed cookie named after the state, then 302 to the IdP's authorization endpoint.
 //! - `GET /_orggate/callback`: state → transaction cookie; code exchange; ID token checks (OIDC
 //!   Core 3.1.3.7) and org check; the access token is verified like any bearer token; session.
-//! - `GET /_orggate/logout`: clears orggate's cookies, then the IdP's `end_session_endpoint`.
+//! - `GET /_orggate/logout`: clears orggate's cookies, revokes the refresh token at the IdP (RFC
+//!   7009, when it has a `revocation_endpoint`), then the IdP's `end_session_endpoint`; with
+//!   `?everywhere=1` it first revokes every session and token of the person in the org.
+//! - `POST /_orggate/backchannel-logout`: OIDC Back-Channel Logout ([`backchannel`]).
+//! - `/_orggate/admin/api/*`: the admin API ([`crate::admin`]).
 //! - `GET /_orggate/find?q=`: the org prompt's answer (org name or work email → the org's page).
 //!
 //! Every function here is synchronous: I/O (KV, discovery, the token endpoint, key sets,
 //! signatures) is named through the request's answers and performed by a driver.
 
+pub mod backchannel;
 pub mod federated;
 pub mod oidc;
 pub mod page;
@@ -34,8 +39,7 @@ use crate::org::resolve::{domain_key, login_url, name_key, tenant_home};
 use crate::org::{load_org, lookup_alias};
 use crate::ports::Host;
 use crate::session::lifecycle::{
-    aad, id_token_hint, jar, keyring, random, secure_cookies, session_cookie_name,
-    session_set_cookies, Sess,
+    aad, jar, keyring, random, secure_cookies, session_cookie_name, session_set_cookies, Sess,
 };
 use crate::session::{self, CookieAttrs};
 use crate::token::claims::{identity, Preset};
@@ -210,8 +214,24 @@ pub fn handle_reserved(
             format!("{}/_orggate/assets/{asset}", ex.origin()),
         )));
     }
+    if endpoint.starts_with("/admin/api/") {
+        // The admin API: JSON, not a page.
+        let Some(org) = org else {
+            return Err(Refusal::UnknownOrg.into());
+        };
+        return crate::admin::handle(engine, host, ex, tenant, &org, endpoint);
+    }
     if tenant.login.is_none() {
         return Err(Refusal::UnknownOrg.into());
+    }
+    if endpoint == "/backchannel-logout" {
+        if ex.req.method != "POST" {
+            return Err(Refusal::BadRequest {
+                reason: "method_not_allowed",
+            }
+            .into());
+        }
+        return backchannel::receive(engine, host, ex, tenant, org.as_deref());
     }
     if ex.req.method != "GET" && ex.req.method != "HEAD" {
         return Err(Refusal::BadRequest {
@@ -232,11 +252,27 @@ pub fn handle_reserved(
             ) =>
         {
             // Another site sent the browser here: ask, so a link elsewhere cannot sign users out.
+            let everywhere = query_param(query(ex), "everywhere").as_deref() == Some("1");
             Ok(page::message_page(
                 200,
                 "Sign out?",
-                &format!("Do you want to sign out of {}?", org.display_name),
-                Some((&format!("{}/_orggate/logout", ex.base), "Sign out")),
+                &format!(
+                    "Do you want to sign out of {}{}?",
+                    org.display_name,
+                    if everywhere {
+                        " on all your devices"
+                    } else {
+                        ""
+                    }
+                ),
+                Some((
+                    &format!(
+                        "{}/_orggate/logout{}",
+                        ex.base,
+                        if everywhere { "?everywhere=1" } else { "" }
+                    ),
+                    "Sign out",
+                )),
             ))
         }
         ("/logout", Some(org)) => logout(engine, host, ex, tenant, &org),
@@ -670,8 +706,10 @@ fn callback(
                 rt: None,
                 it: tokens.id_token,
                 exp: now.saturating_add(session_ttl),
+                sid: who.sid.clone(),
                 idp: Some(who),
                 auth: auth.clone(),
+                signed_in: now,
             }
         }
         // The tenant's IdP: the org that signed in, read through the issuer's preset from the
@@ -712,6 +750,11 @@ fn callback(
                 exp: now.saturating_add(session_ttl),
                 idp: None,
                 auth: auth.clone(),
+                sid: match id_claims.claims.get("sid") {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    _ => None,
+                },
+                signed_in: now,
             }
         }
     };
@@ -733,10 +776,56 @@ fn logout(
     let secure = is_secure(ex, tenant);
     let name = session_cookie_name(org, secure);
     let attrs = CookieAttrs::host_only(secure, None);
-    let id_token = id_token_hint(host, tenant, org, &ex.req, secure);
+    let sess = session::lifecycle::open_session(host, tenant, org, &ex.req, secure);
     let client = oidc::client(host, tenant, org)?;
     let after = format!("{}{}/_orggate/logged-out", ex.origin(), ex.base);
     let disco = discover(engine, &ex.io, &client.issuer, ex.now)?;
+    // "Sign out of all devices": every session and token of this person in this org, issued
+    // until now, is refused from now on (`revoke`), not only this browser's cookie.
+    let everywhere = query_param(query(ex), "everywhere").as_deref() == Some("1");
+    if everywhere {
+        if let Some(sub) = sess.as_ref().and_then(|s| s.subject()) {
+            let entry = crate::revoke::Entry {
+                kind: crate::revoke::Kind::Sub,
+                value: sub.clone(),
+                at: ex.now,
+                expires: ex.now.saturating_add(backchannel::entry_lifetime(tenant)),
+            };
+            match backchannel::write(engine, ex, tenant, &org.org_id, vec![entry]) {
+                Ok(Ok(())) => ex.log.reasons.push("signed_out_everywhere".into()),
+                Ok(Err(e)) => {
+                    ex.log.detail = Some(e);
+                    return Ok(page::message_page(
+                        503,
+                        "Could not sign out everywhere",
+                        "Your other sessions could not be signed out. Please try again.",
+                        Some((
+                            &format!("{}/_orggate/logout?everywhere=1", ex.base),
+                            "Try again",
+                        )),
+                    ));
+                }
+                Err(need) => return Err(need.into()),
+            }
+            ex.log.subject = Some(sub);
+        }
+    }
+    // RFC 7009: the refresh token dies with the session (best effort: a failure is logged and
+    // the sign-out goes on).
+    if let (Some(endpoint), Some(rt)) = (
+        &disco.revocation_endpoint,
+        sess.as_ref().and_then(|s| s.rt.as_deref()),
+    ) {
+        match ex
+            .io
+            .fetch(oidc::revocation_request(endpoint, &client, rt), None)?
+        {
+            Ok(r) if r.status == 200 => ex.log.reasons.push("refresh_token_revoked".into()),
+            Ok(r) => ex.log.detail = Some(format!("revocation endpoint answered {}", r.status)),
+            Err(e) => ex.log.detail = Some(format!("revocation endpoint: {e}")),
+        }
+    }
+    let id_token = sess.and_then(|s| s.it);
     // OIDC RP-Initiated Logout 1.0 §2: id_token_hint, post_logout_redirect_uri, client_id.
     let location = match &disco.end_session_endpoint {
         Some(end) => {

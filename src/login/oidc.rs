@@ -47,7 +47,7 @@ impl std::fmt::Debug for Client {
 
 /// The IdP client for this org: its own, or the tenant's.
 pub fn client(host: &dyn Host, tenant: &TenantPolicy, org: &OrgPolicy) -> Result<Client, String> {
-    let login = tenant.login.as_ref().ok_or("login is not configured")?;
+    tenant.login.as_ref().ok_or("login is not configured")?;
     let secret = |name: &str| {
         host.secret(name)
             .ok_or_else(|| format!("secret {name} is not set"))
@@ -63,16 +63,24 @@ pub fn client(host: &dyn Host, tenant: &TenantPolicy, org: &OrgPolicy) -> Result
             org_bound: true,
             userinfo: idp.userinfo,
         },
-        None => Client {
-            issuer: login.issuer.clone(),
-            client_id: login.client_id.clone(),
-            client_secret: secret(&login.client_secret)?,
-            scopes: login.scopes.clone(),
-            audience: login.audience.clone(),
-            algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
-            org_bound: false,
-            userinfo: false,
-        },
+        None => tenant_client(host, tenant)?,
+    })
+}
+
+/// The tenant's own login client (`settings.login`).
+pub fn tenant_client(host: &dyn Host, tenant: &TenantPolicy) -> Result<Client, String> {
+    let login = tenant.login.as_ref().ok_or("login is not configured")?;
+    Ok(Client {
+        issuer: login.issuer.clone(),
+        client_id: login.client_id.clone(),
+        client_secret: host
+            .secret(&login.client_secret)
+            .ok_or_else(|| format!("secret {} is not set", login.client_secret))?,
+        scopes: login.scopes.clone(),
+        audience: login.audience.clone(),
+        algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
+        org_bound: false,
+        userinfo: false,
     })
 }
 
@@ -196,6 +204,18 @@ pub fn refresh_request(endpoint: &str, client: &Client, refresh_token: &str) -> 
         &[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
+        ],
+    )
+}
+
+/// RFC 7009 §2.1: revoke a refresh token, with the client's authentication.
+pub fn revocation_request(endpoint: &str, client: &Client, refresh_token: &str) -> HttpRequest {
+    token_request(
+        endpoint,
+        client,
+        &[
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
         ],
     )
 }

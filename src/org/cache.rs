@@ -12,6 +12,7 @@ pub enum Cached {
     Tenant(Rc<TenantPolicy>),
     Org(Rc<OrgPolicy>),
     Alias(Rc<String>),
+    Revocations(Rc<crate::revoke::RevocationSet>),
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +48,11 @@ impl ConfigCache {
             .get(key)
             .filter(|s| now < s.until)
             .map(|s| s.entry.clone())
+    }
+
+    /// Forget a key: the next read goes to the store.
+    pub fn forget(&mut self, key: &str) {
+        self.slots.remove(key);
     }
 
     pub fn get_stale(&self, key: &str) -> Option<Entry> {

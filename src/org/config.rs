@@ -43,6 +43,11 @@ pub struct RawSettings {
     /// CORS for every route without its own (`routes[].cors`).
     #[serde(default)]
     pub cors: Option<RawCors>,
+    #[serde(default)]
+    pub revocation: RawRevocation,
+    /// Who may administer orgs at `/_orggate/admin/api/` (revocations today).
+    #[serde(default)]
+    pub admin: RawAdmin,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -146,6 +151,30 @@ pub struct RawRule {
     /// CORS for this route (replaces the tenant's; an org rule's replaces a base rule's).
     #[serde(default)]
     pub cors: Option<RawCors>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRevocation {
+    /// How long an isolate keeps a revocation set before reading KV again (default 30).
+    #[serde(default)]
+    pub refresh_s: Option<u64>,
+    /// The longest any accepted token lives (default 86400): revocation entries are kept this
+    /// long (or the session TTL, if longer), after which nothing they cover can be valid.
+    #[serde(default)]
+    pub max_token_lifetime_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    /// The permission that makes a member an admin of *their* org (default `org:admin`).
+    #[serde(default)]
+    pub permission: Option<String>,
+    /// A permission that makes a token from a tenant issuer (one not bound to an org) an
+    /// operator of every org; unset: no operators.
+    #[serde(default)]
+    pub operator_permission: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

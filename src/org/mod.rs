@@ -62,9 +62,12 @@ fn fetch_compiled<T>(
     let text = match io.kv(key)? {
         Ok(t) => t,
         Err(e) => {
-            // Stale-if-error: a KV hiccup does not take down orgs we already know.
-            if let Some(cache::Entry::Value(v)) = engine.with_configs(|c| c.get_stale(key)) {
-                return Ok(unwrap(&v));
+            // Stale-if-error: a KV hiccup serves the last answer this isolate had (an org it
+            // knew, a key it knew to be absent, such as an empty revocation set).
+            match engine.with_configs(|c| c.get_stale(key)) {
+                Some(cache::Entry::Value(v)) => return Ok(unwrap(&v)),
+                Some(cache::Entry::Absent) => return Ok(None),
+                _ => {}
             }
             return Err(Pending::Fail(LoadError::Store(e)));
         }
@@ -178,6 +181,54 @@ pub fn load_org(
         }
     }
     Ok(org.filter(|o| !o.disabled))
+}
+
+/// A scope's revocation set (KV `revoked:{org_id}`, `revoked:*` for the tenant), kept per
+/// isolate for the tenant's `revocation.refresh_s`; absent is empty. A document that does not
+/// parse fails closed (the scope's requests get 503) rather than revoking nothing.
+pub fn load_revocations(
+    engine: &Engine,
+    io: &Answers,
+    tenant: &TenantPolicy,
+    scope: &str,
+    now: u64,
+) -> Result<Rc<crate::revoke::RevocationSet>, Pending<LoadError>> {
+    let key = crate::revoke::kv_key(scope);
+    let refresh = tenant.revocation.refresh_s;
+    let set = fetch_compiled(
+        engine,
+        io,
+        &key,
+        now,
+        refresh,
+        refresh,
+        |t| {
+            crate::revoke::RevocationSet::parse(t, now)
+                .map_err(|e| ConfigError::new("$", format!("revocation set: {e}")))
+        },
+        Cached::Revocations,
+        |c| match c {
+            Cached::Revocations(r) => Some(r.clone()),
+            _ => None,
+        },
+    )?;
+    Ok(set.unwrap_or_else(|| engine.empty_revocations()))
+}
+
+/// Takes a scope's revocation document the writer just published as this isolate's copy, so a
+/// revocation made here takes effect here at once (KV may still serve the previous one).
+pub fn adopt_revocations(engine: &Engine, tenant: &TenantPolicy, scope: &str, doc: &str, now: u64) {
+    if let Ok(set) = crate::revoke::RevocationSet::parse(doc, now) {
+        let key = crate::revoke::kv_key(scope);
+        let until = now.saturating_add(tenant.revocation.refresh_s);
+        engine.with_configs(|c| c.put(&key, doc, Cached::Revocations(Rc::new(set)), now, until));
+    }
+}
+
+/// Drops this isolate's copy of a scope's revocation set (after this isolate wrote to it, so
+/// the change takes effect here at once).
+pub fn forget_revocations(engine: &Engine, scope: &str) {
+    engine.with_configs(|c| c.forget(&crate::revoke::kv_key(scope)));
 }
 
 /// An alias key (`host:…`, `name:…`, `domain:…`) to an org id.

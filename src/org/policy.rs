@@ -555,6 +555,8 @@ pub struct TenantPolicy {
     pub max_token_bytes: usize,
     /// CORS for routes without their own.
     pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
+    pub revocation: RevocationPolicy,
+    pub admin: AdminPolicy,
     /// Header names no client may send to the origin (see [`crate::forward::strip_lists`]).
     pub strip_prefixes: Rc<[String]>,
     pub strip_names: Rc<[String]>,
@@ -763,8 +765,42 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                 Some(c) => Some(Rc::new(crate::authz::cors::CorsPolicy::parse("$.cors", c)?)),
                 None => None,
             },
+            revocation: RevocationPolicy {
+                refresh_s: raw.revocation.refresh_s.unwrap_or(30).clamp(1, 300),
+                max_token_lifetime_s: raw
+                    .revocation
+                    .max_token_lifetime_s
+                    .unwrap_or(DAY_S)
+                    .clamp(60, 30 * DAY_S),
+            },
+            admin: AdminPolicy {
+                permission: raw
+                    .admin
+                    .permission
+                    .clone()
+                    .unwrap_or_else(|| "org:admin".into()),
+                operator_permission: raw.admin.operator_permission.clone(),
+            },
         })
     }
+}
+
+/// Revocation timing ([`crate::revoke`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationPolicy {
+    /// An isolate reads a scope's revocation set again after this long (1-300 s).
+    pub refresh_s: u64,
+    /// The longest any accepted token lives; entries outlive it by nothing.
+    pub max_token_lifetime_s: u64,
+}
+
+/// Who administers orgs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminPolicy {
+    /// An org member with this permission administers their org.
+    pub permission: String,
+    /// A tenant-issuer token with this permission administers every org.
+    pub operator_permission: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,6 +45,24 @@ pub(crate) struct Sess {
     /// How and when the person authenticated, from the ID token (step-up checks).
     #[serde(default)]
     pub auth: AuthFacts,
+    /// The IdP's session id (the ID token's `sid`), for back-channel logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// When the person signed in (kept across refreshes): a subject's "not before" revocation
+    /// compares with this. Sessions from before this field read as 0, "long ago".
+    #[serde(default)]
+    pub signed_in: u64,
+}
+
+impl Sess {
+    /// What the revocation check needs to know about this session.
+    pub fn issued(&self) -> crate::revoke::Issued {
+        crate::revoke::Issued {
+            jti: None,
+            at: Some(self.signed_in),
+            sid: self.sid.clone(),
+        }
+    }
 }
 
 /// Names that can never be public sites: loopback, and the RFC 6761 special-use `localhost` and
@@ -110,6 +128,8 @@ pub enum SessionClaims {
         refresh_at: u64,
         /// The login's authentication facts (the ID token's `acr`, `amr`, `auth_time`).
         auth: AuthFacts,
+        /// The session's sign-in time and IdP session (revocation checks).
+        issued: crate::revoke::Issued,
     },
     /// An org-IdP session: the principal, under the org's current claim rules.
     Member {
@@ -171,7 +191,13 @@ pub fn session_claims(
             Some(idp) if idp.issuer == who.iss => {
                 ex.log.subject = Some(who.sub.clone());
                 SessionClaims::Member {
-                    principal: Rc::new(federated::principal(org, idp, who, sess.exp)),
+                    principal: Rc::new(federated::principal(
+                        org,
+                        idp,
+                        who,
+                        sess.exp,
+                        sess.signed_in,
+                    )),
                     until: sess.exp,
                 }
             }
@@ -205,6 +231,7 @@ pub fn session_claims(
                 claims,
                 set_cookies: vec![],
                 auth: sess.auth.clone(),
+                issued: sess.issued(),
             },
             Err(e) => {
                 ex.log.detail = Some(format!("session token: {e:?}"));
@@ -224,6 +251,7 @@ pub fn session_claims(
                 claims,
                 set_cookies,
                 auth: sess.auth.clone(),
+                issued: sess.issued(),
             })
         }
         Err(Pending::Need(io)) => Err(Need(io)),
@@ -236,6 +264,7 @@ pub fn session_claims(
                     claims,
                     set_cookies: vec![],
                     auth: sess.auth.clone(),
+                    issued: sess.issued(),
                 },
                 _ => SessionClaims::Restart {
                     clear_cookies: clear,
@@ -281,6 +310,8 @@ fn refresh(
         exp: sess.exp,
         idp: None,
         auth: sess.auth.clone(),
+        sid: sess.sid.clone(),
+        signed_in: sess.signed_in,
     };
     let cookies =
         session_set_cookies(host, org, ring, &new, secure, ex.now, &jar(&ex.req)).map_err(fail)?;
@@ -319,17 +350,51 @@ pub(crate) fn session_set_cookies(
     Ok(out)
 }
 
-/// The session's id token, if the cookie opens (for the logout hint).
-pub(crate) fn id_token_hint(
+/// `Set-Cookie` lines that clear this org's session cookie (every chunk the request carries).
+pub fn clear_session_cookies(
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+    req: &RequestView,
+) -> Vec<String> {
+    let Some(url) = req.url_parts() else {
+        return Vec::new();
+    };
+    let secure = secure_cookies(tenant, &url);
+    let name = session_cookie_name(org, secure);
+    let attrs = CookieAttrs::host_only(secure, None);
+    stale_chunk_names(&jar(req), &name, 0)
+        .iter()
+        .map(|n| clear_cookie(n, &attrs))
+        .collect()
+}
+
+/// The request's session for `org`, if its cookie opens (expired or not).
+pub(crate) fn open_session(
     host: &dyn Host,
     tenant: &TenantPolicy,
     org: &OrgPolicy,
     req: &RequestView,
     secure: bool,
-) -> Option<String> {
+) -> Option<Sess> {
     let name = session_cookie_name(org, secure);
     let sealed = join_chunks(&jar(req), &name)?;
     let ring = keyring(host, tenant).ok()?;
     let plain = open(&ring, &aad("session", org), &sealed).ok()?;
-    serde_json::from_slice::<Sess>(&plain).ok()?.it
+    serde_json::from_slice::<Sess>(&plain)
+        .ok()
+        .filter(|s| s.org == org.org_id)
+}
+
+impl Sess {
+    /// Who signed in: the org IdP's subject, or the subject of the ID token this session was
+    /// made from (verified at sign-in; the cookie is sealed, so it is still ours).
+    pub(crate) fn subject(&self) -> Option<String> {
+        if let Some(who) = &self.idp {
+            return Some(who.sub.clone());
+        }
+        let payload = self.it.as_deref()?.split('.').nth(1)?;
+        let bytes = crate::b64::decode(payload).ok()?;
+        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        claims.get("sub")?.as_str().map(str::to_string)
+    }
 }

@@ -136,8 +136,19 @@ pub fn split(raw: &str, max_len: usize) -> Result<RawJws, TokenError> {
 
 /// Splits and decodes a compact JWS and applies the header rules for tokens.
 pub fn parse(raw: &str, max_len: usize) -> Result<UntrustedToken, TokenError> {
+    parse_typed(raw, max_len, &["jwt", "at+jwt"])
+}
+
+/// [`parse`] for a token of another explicit type (RFC 8725 §3.11): `typ`, when present, must
+/// be one of `types` (lowercase, without `application/`). A logout token (`logout+jwt`) is
+/// never accepted where an access token is expected, nor the other way round.
+pub fn parse_typed(
+    raw: &str,
+    max_len: usize,
+    types: &[&str],
+) -> Result<UntrustedToken, TokenError> {
     let j = split(raw, max_len)?;
-    let header = parse_header(&j.header)?;
+    let header = parse_header(&j.header, types)?;
     Ok(UntrustedToken {
         header,
         claims: Rc::new(j.claims),
@@ -153,7 +164,7 @@ fn json_error(part: &'static str, e: JsonError) -> TokenError {
     }
 }
 
-fn parse_header(h: &Map<String, Value>) -> Result<Header, TokenError> {
+fn parse_header(h: &Map<String, Value>, types: &[&str]) -> Result<Header, TokenError> {
     let alg_name = h
         .get("alg")
         .and_then(Value::as_str)
@@ -197,12 +208,12 @@ fn parse_header(h: &Map<String, Value>) -> Result<Header, TokenError> {
             })
         }
     };
-    // RFC 7519 §5.1 / RFC 9068 §2.1: JWT or at+jwt (media types compare case-insensitively, and
-    // the "application/" prefix may be present).
+    // RFC 7519 §5.1 / RFC 9068 §2.1: JWT or at+jwt for access tokens (media types compare
+    // case-insensitively, and the "application/" prefix may be present).
     if let Some(t) = &typ {
         let t = t.to_ascii_lowercase();
         let t = t.strip_prefix("application/").unwrap_or(&t);
-        if t != "jwt" && t != "at+jwt" {
+        if !types.contains(&t) {
             return Err(TokenError::BadType { typ: truncate(t) });
         }
     }

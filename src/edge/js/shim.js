@@ -25,9 +25,10 @@ const FIXED = ["authorization", "cookie", "accept", "origin", "sec-fetch-site", 
   "access-control-request-headers"];
 let extras = [];
 
-function pack(request) {
+function pack(request, body) {
   const h = request.headers;
   const parts = [extras.join(","), request.method, request.url];
+  if (body !== undefined) parts.push(":body", body);
   for (const name of FIXED) {
     const v = h.get(name);
     if (v !== null) parts.push(name, v);
@@ -133,7 +134,18 @@ async function act(out, request, env) {
 
 export default {
   async fetch(request, env, ctx) {
-    let out = imports.decide(pack(request), env);
+    // orggate's own POST endpoints (back-channel logout, the admin API) read their small body;
+    // every other body streams to the origin untouched.
+    let body;
+    if (request.method === "POST" && request.url.includes("/_orggate/")) {
+      // Only a declared, small length is read (a chunked body of unknown size is not).
+      const len = request.headers.get("content-length");
+      if (len !== null && Number(len) <= 65536) {
+        const text = await request.text();
+        if (text.length <= 65536 && !text.includes("\0")) body = text;
+      }
+    }
+    let out = imports.decide(pack(request, body), env);
     // Bounded: the core itself stops after a few dozen round trips.
     for (let round = 0; round < 64; round++) {
       const kind = out[0];
@@ -145,7 +157,7 @@ export default {
         out = await imports.drive(Number(out.slice(2)), env, ctx);
       } else if (kind === "H") {
         setExtras(out.slice(2));
-        out = imports.decide(pack(request), env);
+        out = imports.decide(pack(request, body), env);
       } else {
         break;
       }

@@ -46,6 +46,7 @@ export async function startWorker({ kv = {}, bindings = {}, port = 0 } = {}) {
     ],
     compatibilityDate: '2026-04-01',
     kvNamespaces: ['ORGS'],
+    durableObjects: { ORG_STATE: { className: 'OrgState', useSQLite: true } },
     assets: { directory: 'www', binding: 'ASSETS', routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true } },
     bindings: { ...SECRETS, ...bindings },
     host: '127.0.0.1',
