@@ -477,3 +477,67 @@ fn sign_out_everywhere_ends_the_other_devices_sessions() {
     assert_eq!(r.status, 200);
     assert!(String::from_utf8_lossy(&r.body).contains("on all your devices"));
 }
+
+/// RefreshTokenOutlivesLogout: signing out revokes the session's refresh token at the IdP (RFC
+/// 7009) when discovery advertises a revocation endpoint, with the client's authentication.
+#[test]
+fn logout_revokes_the_refresh_token_at_the_idp() {
+    let ports = revocable();
+    ports.http.answer(
+        &format!("{DEMO_ISS}/.well-known/openid-configuration"),
+        200,
+        &json!({"issuer": DEMO_ISS, "authorization_endpoint": format!("{DEMO_ISS}/authorize"),
+            "token_endpoint": format!("{DEMO_ISS}/oauth/token"), "jwks_uri": DEMO_JWKS,
+            "revocation_endpoint": format!("{DEMO_ISS}/token/revocation")})
+        .to_string(),
+        &[],
+    );
+    ports
+        .http
+        .answer(&format!("{DEMO_ISS}/token/revocation"), 200, "", &[]);
+    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
+    let sess = json!({"org": "org_acme", "at": bob(json!({})), "rt": "rt-secret-1",
+        "exp": NOW + 3600, "signed_in": NOW - 10});
+    let cookie = format!(
+        "orggate_s_acme={}",
+        orggate::session::seal(
+            &ring,
+            b"session\0org_acme",
+            sess.to_string().as_bytes(),
+            [5; 12]
+        )
+        .unwrap()
+    );
+    let h = send(
+        &ports,
+        &Engine::new(),
+        "GET",
+        "http://acme.localhost:8787/_orggate/logout",
+        &[
+            ("cookie", &cookie),
+            ("accept", "text/html"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    );
+    assert_eq!(responded(&h).status, 302);
+    assert!(
+        h.log.reasons.iter().any(|r| r == "refresh_token_revoked"),
+        "{:?}",
+        h.log
+    );
+    let sent = ports.http.sent.borrow();
+    let rev = sent
+        .iter()
+        .find(|r| r.url.ends_with("/token/revocation"))
+        .expect("the revocation endpoint was called");
+    assert_eq!(rev.method, "POST");
+    let body = String::from_utf8(rev.body.clone().unwrap()).unwrap();
+    assert!(
+        body.contains("token=rt-secret-1") && body.contains("token_type_hint=refresh_token"),
+        "{body}"
+    );
+    assert!(rev
+        .headers
+        .iter()
+        .any(|(n, v)| n == "authorization" && v.starts_with("Basic ")));
+}
