@@ -11,6 +11,7 @@ import { importJWK, SignJWT } from 'jose';
 import { startStack } from './lib/stack.mjs';
 import { authorizeViaOp, logoutViaOp } from './lib/oplogin.mjs';
 import { cookieHeader } from './lib/http.mjs';
+import { workerSession } from './lib/session.mjs';
 import { orgAccessToken, privateJwk } from './lib/keys.mjs';
 
 const T = { timeout: 60_000 };
@@ -30,8 +31,8 @@ describe('revocation in workerd', () => {
   });
   after(async () => { await s?.close(); });
 
-  const page = (cookie) => s.send({
-    host: 'acme.localhost', path: '/docs/', headers: { cookie, accept: 'text/html', 'sec-fetch-site': 'same-origin' },
+  const page = (cookie, path = '/docs/') => s.send({
+    host: 'acme.localhost', path, headers: { cookie, accept: 'text/html', 'sec-fetch-site': 'same-origin' },
   });
 
   it('an OP sign-out (back-channel logout) ends the orggate session', T, async () => {
@@ -86,6 +87,22 @@ describe('revocation in workerd', () => {
     assert.equal((await api(admin)).status, 200, 'others are untouched');
     const published = JSON.parse(await s.worker.kv.get('revoked:org_acme'));
     assert.deepEqual(published.entries.map((e) => [e.kind, e.value]), [['sub', 'user_bob_in_acme']]);
+  });
+
+  it('sign out everywhere: logging out with everywhere=1 on the laptop ends the phone\'s session', T, async () => {
+    const laptop = await workerSession(s, 'acme.localhost', 'carol@both.test', 'carol-pass');
+    const phone = await workerSession(s, 'acme.localhost', 'carol@both.test', 'carol-pass');
+    assert.equal((await page(phone, '/api/reports/1')).status, 200);
+    const out = await s.send({
+      host: 'acme.localhost', path: '/_orggate/logout?everywhere=1',
+      headers: { cookie: laptop, accept: 'text/html', 'sec-fetch-site': 'same-origin' },
+    });
+    assert.equal(out.status, 302, out.body);
+    const r = await page(phone, '/api/reports/1');
+    assert.equal(r.status, 302, 'the other device is signed out');
+    assert.match(r.headers.location, /\/_orggate\/login/);
+    const published = JSON.parse(await s.worker.kv.get('revoked:org_acme'));
+    assert.ok(published.entries.some((e) => e.kind === 'sub'), JSON.stringify(published));
   });
 
   it('a logout token signed by another key is refused with 400 and revokes nothing', T, async () => {
