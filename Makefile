@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 BUILD_ENV := WASM_BINDGEN_BIN=$(HOME)/.cargo/bin/wasm-bindgen WASM_OPT_BIN=./node_modules/.bin/wasm-opt ESBUILD_BIN=./node_modules/.bin/esbuild
 MAX_GZIP_BYTES := 1048576
 
-.PHONY: setup setup-rust setup-node setup-browser build size dev dev-smoke test test-rust test-wasm test-e2e lint fmt validate fuzz clean
+.PHONY: setup setup-rust setup-node setup-browser build size dev dev-smoke deploy-check test test-rust test-wasm test-e2e lint fmt validate fuzz clean
 
 setup: setup-rust setup-node
 
@@ -77,10 +77,19 @@ test: setup setup-browser
 	$(MAKE) --no-print-directory test-wasm
 	$(MAKE) --no-print-directory build
 	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory dev-smoke
 	$(if $(wildcard bench/Makefile.inc),$(MAKE) --no-print-directory bench-smoke,)
 	@scripts/summary.sh
+
+# The bundle deploys as configured (wrangler validates wrangler.toml, the Durable Object class
+# and the bindings; --dry-run needs no network and no account).
+deploy-check: build
+	@mkdir -p target
+	@WRANGLER_SEND_METRICS=false npx wrangler deploy --dry-run --outdir target/deploy-dry-run \
+	  > target/deploy-dry-run.log 2>&1 || { cat target/deploy-dry-run.log; exit 1; }
+	@grep -E "Total Upload|Durable Object|KV Namespace|dry-run" target/deploy-dry-run.log
 
 clean:
 	rm -rf build target .wrangler

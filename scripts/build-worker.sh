@@ -6,6 +6,14 @@
 # Used by `make build` and by wrangler's [build] command.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Build once: `make dev` builds, then wrangler dev runs this again as its [build] command. When
+# the output is newer than every input, there is nothing to do (FORCE_BUILD=1 builds anyway).
+out=build/worker/index.wasm
+if [ -z "${FORCE_BUILD:-}" ] && [ -f "$out" ] && [ -f build/worker/shim.mjs ] && [ "$#" -eq 0 ] &&
+   [ -z "$(find src www/templates Cargo.toml Cargo.lock askama.toml scripts/build-worker.sh -newer "$out" -print -quit 2>/dev/null)" ]; then
+  echo "build-worker: $out is up to date"
+  exit 0
+fi
 mkdir -p target
 shim=target/worker-shim.js
 {

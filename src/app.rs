@@ -176,7 +176,8 @@ fn answer_preflight(
 fn render_refusal(r: &Refusal, ex: &Exchange) -> ResponseView {
     let org = ex.org.as_deref();
     if ex.req.wants_html() {
-        login::page::refusal_page(r, org, &ex.request_id)
+        let brand = login::page::Brand::of(org, ex.tenant.as_deref());
+        login::page::refusal_page(r, &brand, &ex.request_id)
     } else {
         r.to_json(org.map(|o| o.org_id.as_str()), &ex.request_id)
     }
@@ -270,7 +271,8 @@ fn pipeline(engine: &Engine, host: &dyn Host, ex: &mut Exchange) -> Result<Outco
         }
         if ex.req.wants_html() && tenant.login.is_some() && path.as_str() == "/" {
             // The tenant's own host: ask which organization.
-            return Ok(Outcome::Respond(login::page::org_prompt(None)));
+            let brand = login::page::Brand::tenant(&tenant);
+            return Ok(Outcome::Respond(login::page::org_prompt(&brand, None)));
         }
         return Err(Refusal::UnknownOrg.into());
     };

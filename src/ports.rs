@@ -4,11 +4,12 @@
 //! - [`Host`]: what the core reads **synchronously** while it decides: randomness (login state,
 //!   nonces, AEAD nonces) and Worker secrets by name. The clock is not a port the core calls: the
 //!   driver reads it once and the request carries the reading ([`crate::exchange::Exchange`]).
-//! - The I/O ports ([`OrgStore`], [`HttpClient`], [`SignatureVerifier`], [`SharedCache`]): the
-//!   core never calls these. It names the I/O it needs ([`crate::io::Io`]) and a driver performs
-//!   it. [`crate::driver`] performs it through these traits (native tests with the fakes of
-//!   [`crate::testing`], the CLI with [`crate::native`]); the Worker's driver (`edge`) performs
-//!   the same I/O with workers-rs and WebCrypto.
+//! - The I/O ports ([`OrgStore`], [`HttpClient`], [`SignatureVerifier`], [`SharedCache`],
+//!   [`RevocationWriter`]): the core never calls these. It names the I/O it needs
+//!   ([`crate::io::Io`]) and a driver performs it. [`crate::driver`] performs it through these
+//!   traits (the native tests and `orggate explain` with the fakes of [`crate::testing`], whose
+//!   signature checks are [`crate::native`]'s); the Worker's driver (`edge`) performs the same
+//!   I/O with workers-rs, WebCrypto and the `OrgState` Durable Object.
 
 pub use crate::http::{HttpRequest, HttpResponse};
 pub use crate::io::PortError;

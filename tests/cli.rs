@@ -111,3 +111,46 @@ fn mint_makes_a_token_the_core_accepts() {
     assert_eq!(parsed.header.kid.as_deref(), Some("demo-es256-1"));
     assert_eq!(parsed.claims["org_id"], "org_acme");
 }
+
+/// `keys` prints a session keyring and an assertion seed the Worker accepts; `--rotate` puts a
+/// new key in front of the current ones (old sessions still open) and keeps at most `--keep`.
+#[test]
+fn keys_are_fresh_and_rotate() {
+    let value = |out: &str, name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {out}"))
+            .to_string()
+    };
+    let (code, a) = orggate(&["keys"]);
+    assert_eq!(code, 0, "{a}");
+    let (_, b) = orggate(&["keys"]);
+    let ring = value(&a, "SESSION_KEYS");
+    assert!(orggate::session::Keyring::parse(&ring).is_ok(), "{ring}");
+    assert_ne!(ring, value(&b, "SESSION_KEYS"), "fresh every time");
+    let seed = orggate::b64::decode(&value(&a, "ASSERTION_KEY")).unwrap();
+    assert_eq!(seed.len(), 32);
+
+    let current = "old2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,old1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA";
+    let (code, r) = orggate(&["keys", "--rotate", current, "--keep", "2"]);
+    assert_eq!(code, 0, "{r}");
+    let rotated = value(&r, "SESSION_KEYS");
+    let ids: Vec<&str> = rotated
+        .split(',')
+        .map(|k| k.split(':').next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids[0].starts_with('k') && ids[1] == "old2", "{rotated}");
+    assert!(orggate::session::Keyring::parse(&rotated).is_ok());
+    let (code, _) = orggate(&["keys", "--rotate", "not a keyring"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["validate", "explain", "mint", "keys"] {
+        let (code, out) = orggate(&[cmd, "--help"]);
+        assert_eq!(code, 0, "{cmd}: {out}");
+        assert!(out.starts_with(&format!("orggate {cmd}")), "{cmd}: {out}");
+    }
+}

@@ -1,4 +1,5 @@
-//! The orggate CLI: `validate` config files, `explain` a decision, `mint` a dev token.
+//! The orggate CLI: `validate` config files, `explain` a decision, `mint` a dev token, `keys` for
+//! fresh or rotated secrets. `orggate COMMAND --help` describes each.
 #![forbid(unsafe_code)]
 
 #[cfg(target_arch = "wasm32")]
@@ -24,18 +25,100 @@ mod cli {
     const USAGE: &str = "usage:
   orggate validate PATH...
   orggate explain --config DIR --method GET --url URL [--claims FILE|- | --claims-json JSON] [--header NAME:VALUE]...
-  orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]";
+  orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]
+  orggate keys [--rotate CURRENT_SESSION_KEYS] [--keep N]
+  orggate COMMAND --help";
+
+    const HELP: &[(&str, &str)] = &[
+        ("validate", "orggate validate PATH...
+  Checks config documents (settings, org documents, aliases) with the validation the Worker runs;
+  prints each file's verdict and the JSON path of each error. Exit 1 if any is invalid."),
+        ("explain", "orggate explain --config DIR --method GET --url URL [--claims FILE|- | --claims-json JSON] [--header NAME:VALUE]...
+  Runs the real pipeline on DIR's documents (dev/kv layout) for one request and prints the
+  decision: the org and how it was found, the rule, the outcome and what the origin would receive.
+  --claims FILE (or - for stdin) or --claims-json: the token's claims; it is signed with an
+  ephemeral key the explanation's issuer is made to trust."),
+        ("mint", "orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]
+  Prints a signed development token (default: alice in acme, RS256, 5 minutes)."),
+        ("keys", "orggate keys [--rotate CURRENT_SESSION_KEYS] [--keep N]
+  Prints fresh secrets: SESSION_KEYS (a keyring, kid:base64url(32 bytes)) and ASSERTION_KEY
+  (an Ed25519 seed, base64url(32 bytes)). With --rotate, prints the keyring with a new key in
+  front (new cookies use it) followed by the current keys (so existing sessions still open),
+  keeping at most N keys in all (default 3). Put the values with `wrangler secret put NAME`."),
+    ];
 
     pub fn run(args: Vec<String>) -> i32 {
-        match args.first().map(String::as_str) {
+        let cmd = args.first().map(String::as_str);
+        if args.iter().any(|a| a == "--help" || a == "-h") {
+            match HELP.iter().find(|(c, _)| Some(*c) == cmd) {
+                Some((_, h)) => println!("{h}"),
+                None => println!("{USAGE}"),
+            }
+            return 0;
+        }
+        match cmd {
             Some("validate") => validate(&args[1..]),
             Some("explain") => explain(&args[1..]),
             Some("mint") => mint(&args[1..]),
+            Some("keys") => keys(&args[1..]),
             _ => {
                 eprintln!("{USAGE}");
                 2
             }
         }
+    }
+
+    fn random32() -> Result<String, String> {
+        let mut b = [0u8; 32];
+        getrandom::getrandom(&mut b).map_err(|e| format!("no randomness from the OS: {e}"))?;
+        Ok(orggate::b64::encode(&b))
+    }
+
+    fn keys(args: &[String]) -> i32 {
+        match keys_inner(args) {
+            Ok(out) => {
+                println!("{out}");
+                0
+            }
+            Err(e) => {
+                eprintln!("orggate keys: {e}");
+                2
+            }
+        }
+    }
+
+    fn keys_inner(args: &[String]) -> Result<String, String> {
+        let keep: usize = flag(args, "--keep")
+            .unwrap_or("3")
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or("--keep is a number of keys, at least 1")?;
+        let kid = format!("k{}", SystemClock.now_ms() / 1000);
+        let fresh = format!("{kid}:{}", random32()?);
+        let ring = match flag(args, "--rotate") {
+            None => fresh,
+            Some(current) => {
+                orggate::session::Keyring::parse(current)
+                    .map_err(|e| format!("--rotate: not a keyring ({e:?})"))?;
+                if current
+                    .split(',')
+                    .any(|k| k.split(':').next() == Some(kid.as_str()))
+                {
+                    return Err("a key with this second's id exists; try again in a second".into());
+                }
+                std::iter::once(fresh.as_str())
+                    .chain(current.split(','))
+                    .take(keep)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        };
+        let mut out = format!("SESSION_KEYS={ring}");
+        if flag(args, "--rotate").is_none() {
+            out.push_str(&format!("\nASSERTION_KEY={}", random32()?));
+        }
+        Ok(out)
     }
 
     fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {

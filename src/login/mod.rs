@@ -240,7 +240,7 @@ pub fn handle_reserved(
         .into());
     }
     let result = match (endpoint, org) {
-        ("/login", Some(org)) => login_page(host, ex, tenant, &org),
+        ("/login", Some(org)) => login_page(ex, tenant, &org),
         ("/login", None) => invitation_or_prompt(engine, ex, tenant),
         ("/find", None) => find_org(engine, ex, tenant),
         ("/start", Some(org)) => start(engine, host, ex, tenant, &org),
@@ -254,6 +254,7 @@ pub fn handle_reserved(
             // Another site sent the browser here: ask, so a link elsewhere cannot sign users out.
             let everywhere = query_param(query(ex), "everywhere").as_deref() == Some("1");
             Ok(page::message_page(
+                &page::Brand::org(&org),
                 200,
                 "Sign out?",
                 &format!(
@@ -266,17 +267,19 @@ pub fn handle_reserved(
                     }
                 ),
                 Some((
-                    &format!(
+                    format!(
                         "{}/_orggate/logout{}",
                         ex.base,
                         if everywhere { "?everywhere=1" } else { "" }
-                    ),
+                    )
+                    .as_str(),
                     "Sign out",
                 )),
             ))
         }
         ("/logout", Some(org)) => logout(engine, host, ex, tenant, &org),
         ("/logged-out", org) => Ok(page::message_page(
+            &page::Brand::of(org.as_deref(), Some(tenant)),
             200,
             "You are signed out",
             &format!(
@@ -284,7 +287,10 @@ pub fn handle_reserved(
                 org.as_ref()
                     .map_or("your organization", |o| o.display_name.as_str())
             ),
-            Some((&format!("{}/_orggate/login", ex.base), "Sign in again")),
+            Some((
+                format!("{}/_orggate/login", ex.base).as_str(),
+                "Sign in again",
+            )),
         )),
         _ => return Err(Refusal::UnknownOrg.into()),
     };
@@ -296,7 +302,6 @@ fn query(ex: &Exchange) -> Option<&str> {
 }
 
 fn login_page(
-    host: &dyn Host,
     ex: &mut Exchange,
     tenant: &TenantPolicy,
     org: &OrgPolicy,
@@ -311,7 +316,6 @@ fn login_page(
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             && query_param(q, "organization").is_none_or(|o| o == org.org_id || o == org.name)
     });
-    let nonce = pkce::random_token(&random::<16>(host)?);
     let notice = query_param(q, "error").map(|e| match e.as_str() {
         "access_denied" => format!(
             "That account is not a member of {}. Try another account.",
@@ -332,7 +336,6 @@ fn login_page(
         return_to: &ret,
         invitation: invitation.as_deref(),
         notice: notice.as_deref(),
-        nonce: &nonce,
     }))
 }
 
@@ -367,7 +370,7 @@ fn invitation_or_prompt(
             }
         }
     }
-    Ok(page::org_prompt(None))
+    Ok(page::org_prompt(&page::Brand::tenant(tenant), None))
 }
 
 /// Org prompt: a name, or a work email whose domain maps to an org (home-realm discovery).
@@ -402,7 +405,9 @@ fn find_org(
             Ok(ResponseView::redirect(&login_url(tenant, &u, &org, &query)))
         }
         // Same answer for every miss: nothing about which names or domains exist.
-        _ => Ok(page::org_prompt(Some(
+        _ => Ok(page::org_prompt(
+            &page::Brand::tenant(tenant),
+            Some(
             "We could not find a sign-in page for that. Check the name, or ask your administrator for your organization's sign-in link.",
         ))),
     }
@@ -511,11 +516,16 @@ fn start(
 }
 
 fn login_again(ex: &Exchange, status: u16, title: &str, text: &str) -> ResponseView {
+    let brand = page::Brand::of(ex.org.as_deref(), ex.tenant.as_deref());
     page::message_page(
+        &brand,
         status,
         title,
         text,
-        Some((&format!("{}/_orggate/login", ex.base), "Sign in again")),
+        Some((
+            format!("{}/_orggate/login", ex.base).as_str(),
+            "Sign in again",
+        )),
     )
 }
 
@@ -796,6 +806,7 @@ fn logout(
                 Ok(Err(e)) => {
                     ex.log.detail = Some(e);
                     return Ok(page::message_page(
+                        &page::Brand::org(org),
                         503,
                         "Could not sign out everywhere",
                         "Your other sessions could not be signed out. Please try again.",

@@ -1,11 +1,19 @@
-//! HTML pages: the branded login page, the org prompt, refusal pages. Everything interpolated is
-//! escaped ([`esc`]); colours were validated at config load.
+//! The pages orggate shows, all from the templates in `www/templates/` (askama: compiled into
+//! the Worker, HTML-escaped by default) with one stylesheet (`style.css`): the branded login page,
+//! the org prompt, refusals and messages. An org's pages carry its branding (logo, colours,
+//! name); pages with no org carry the tenant's (`settings.display_name`, `settings.branding`).
+//! No JavaScript; the CSP admits exactly the page's own stylesheet by its hash.
 
 use crate::error::Refusal;
 use crate::http::ResponseView;
-use crate::org::policy::OrgPolicy;
+use crate::org::policy::{Branding, OrgPolicy, TenantPolicy};
+use askama::Template;
+use sha2::{Digest, Sha256};
 
-/// HTML-escapes text for element content and quoted attributes.
+const STYLE: &str = include_str!("../../www/templates/style.css");
+
+/// HTML-escapes text for element content and quoted attributes (for HTML built outside a
+/// template).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -34,24 +42,116 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// Security headers for every page orggate renders.
-pub fn secure_page(status: u16, html: String, nonce: Option<&str>) -> ResponseView {
-    let style = match nonce {
-        Some(n) => format!("style-src 'nonce-{n}'"),
-        None => "style-src 'none'".into(),
-    };
+/// The CSP source for an inline stylesheet: `sha256-` and its base64 digest.
+fn csp_hash(style: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style.as_bytes()))
+    )
+}
+
+/// Security headers for every page orggate renders; `style`: the page's one inline stylesheet.
+fn secure_page(status: u16, html: String, style: &str) -> ResponseView {
     ResponseView::html(status, html)
         .header(
             "content-security-policy",
-            format!("default-src 'none'; {style}; img-src 'self' https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"),
+            format!("default-src 'none'; style-src '{}'; img-src 'self' https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'", csp_hash(style)),
         )
         .header("x-frame-options", "DENY")
         .header("referrer-policy", "no-referrer")
         .header("x-content-type-options", "nosniff")
 }
 
-/// Branded (when the org is known) or neutral refusal page for browsers.
-pub fn refusal_page(r: &Refusal, org: Option<&OrgPolicy>, request_id: &str) -> ResponseView {
+/// Who a page speaks for: the org, or the tenant.
+pub struct Brand<'a> {
+    pub name: &'a str,
+    pub logo: Option<&'a str>,
+    /// Show the name above the heading (message pages; the login page names the org in its
+    /// heading instead).
+    pub show_name: bool,
+    /// The page's stylesheet: the brand's colours as CSS custom properties, then `style.css`.
+    pub style: String,
+}
+
+fn style_for(b: &Branding) -> String {
+    let css_vars: String = b
+        .css_vars
+        .iter()
+        .map(|(k, v)| format!(" --{k}: {v};"))
+        .collect();
+    format!(
+        ":root {{ --primary: {}; --page-bg: {}; --on-primary: {};{css_vars} }}\n{STYLE}",
+        b.primary,
+        b.page_background,
+        on_color(&b.primary)
+    )
+}
+
+impl<'a> Brand<'a> {
+    pub fn org(org: &'a OrgPolicy) -> Self {
+        Brand {
+            name: &org.display_name,
+            logo: org.branding.logo_url.as_deref(),
+            show_name: true,
+            style: style_for(&org.branding),
+        }
+    }
+
+    pub fn tenant(tenant: &'a TenantPolicy) -> Self {
+        Brand {
+            name: tenant.display_name.as_deref().unwrap_or(""),
+            logo: tenant.branding.logo_url.as_deref(),
+            show_name: tenant.display_name.is_some(),
+            style: style_for(&tenant.branding),
+        }
+    }
+
+    /// Before any settings could be read (a fault loading them).
+    pub fn neutral() -> Self {
+        Brand {
+            name: "",
+            logo: None,
+            show_name: false,
+            style: style_for(&Branding::default()),
+        }
+    }
+
+    /// The org's brand if there is an org, else the tenant's, else neutral.
+    pub fn of(org: Option<&'a OrgPolicy>, tenant: Option<&'a TenantPolicy>) -> Self {
+        match (org, tenant) {
+            (Some(o), _) => Brand::org(o),
+            (None, Some(t)) => Brand::tenant(t),
+            (None, None) => Brand::neutral(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageHtml<'a> {
+    brand: &'a Brand<'a>,
+    title: &'a str,
+    text: &'a str,
+    link: Option<(&'a str, &'a str)>,
+    details: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "prompt.html")]
+struct PromptHtml<'a> {
+    brand: &'a Brand<'a>,
+    message: Option<&'a str>,
+}
+
+fn render(t: &impl Template) -> String {
+    // Rendering into a String only fails if a value's Display fails; ours are strings.
+    t.render().unwrap_or_default()
+}
+
+/// The page for a refusal, in the org's (or the tenant's) branding, with the reason and the
+/// request id to quote to support.
+pub fn refusal_page(r: &Refusal, brand: &Brand<'_>, request_id: &str) -> ResponseView {
     let (title, text) = match r {
         Refusal::BadRequest { .. } => ("Bad request", "This address cannot be served."),
         Refusal::UnknownOrg => ("Not found", "There is nothing here."),
@@ -66,62 +166,39 @@ pub fn refusal_page(r: &Refusal, org: Option<&OrgPolicy>, request_id: &str) -> R
         ),
         Refusal::Internal { .. } => ("Temporarily unavailable", "Please try again in a moment."),
     };
-    let name = org.map(|o| esc(&o.display_name)).unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><main><p>{name}</p><h1>{title}</h1><p>{text}</p><p><small>Reason: {reason} · Request {rid}</small></p></main></body></html>",
-        reason = esc(r.reason()),
-        rid = esc(request_id),
-    );
-    secure_page(r.status(), html, None)
+    let html = render(&MessageHtml {
+        brand,
+        title,
+        text,
+        link: None,
+        details: Some((r.reason(), request_id)),
+    });
+    secure_page(r.status(), html, &brand.style)
 }
 
-/// The tenant host's "which organization?" prompt.
-pub fn org_prompt(message: Option<&str>) -> ResponseView {
-    let msg = message
-        .map(|m| format!("<p role=\"status\">{}</p>", esc(m)))
-        .unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in</title></head><body><main>\
-         <h1>Sign in to your organization</h1>{msg}\
-         <form method=\"get\" action=\"/_orggate/find\"><label for=\"org\">Organization name or work email</label>\
-         <input id=\"org\" name=\"q\" autocomplete=\"organization\" required><button type=\"submit\">Continue</button></form>\
-         </main></body></html>"
-    );
-    secure_page(200, html, None)
+/// The tenant host's "which organization?" prompt, in the tenant's branding.
+pub fn org_prompt(brand: &Brand<'_>, message: Option<&str>) -> ResponseView {
+    let html = render(&PromptHtml { brand, message });
+    secure_page(200, html, &brand.style)
 }
 
-const LOGIN_TEMPLATE: &str = include_str!("../../www/templates/login.html");
-
-/// Fills `{{name}}` (HTML-escaped) and `{{{name}}}` (pre-rendered HTML built with [`esc`]).
-/// Unknown placeholders render empty, so a template typo cannot leak a raw value.
-pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 512);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        let (raw, open, close) = if after.starts_with("{{{") {
-            (true, 3, "}}}")
-        } else {
-            (false, 2, "}}")
-        };
-        let Some(end) = after[open..].find(close) else {
-            out.push_str(after);
-            return out;
-        };
-        let name = after[open..open + end].trim();
-        if let Some((_, v)) = vars.iter().find(|(k, _)| *k == name) {
-            if raw {
-                out.push_str(v);
-            } else {
-                out.push_str(&esc(v));
-            }
-        }
-        rest = &after[open + end + close.len()..];
-    }
-    out.push_str(rest);
-    out
+/// A page with a heading, a message and an optional button link (sign-in errors, signed out,
+/// the sign-out question).
+pub fn message_page(
+    brand: &Brand<'_>,
+    status: u16,
+    title: &str,
+    text: &str,
+    link: Option<(&str, &str)>,
+) -> ResponseView {
+    let html = render(&MessageHtml {
+        brand,
+        title,
+        text,
+        link,
+        details: None,
+    });
+    secure_page(status, html, &brand.style)
 }
 
 /// WCAG 2.x relative luminance of `#rgb`/`#rrggbb` (validated at config load).
@@ -164,7 +241,6 @@ pub struct LoginView<'a> {
     pub return_to: &'a str,
     pub invitation: Option<&'a str>,
     pub notice: Option<&'a str>,
-    pub nonce: &'a str,
     /// Where "Not your organization?" leads (the tenant host's org prompt).
     pub switch_url: &'a str,
 }
@@ -177,134 +253,116 @@ fn start_href(base: &str, return_to: &str, extra: &[(&str, &str)]) -> String {
     format!("{base}/_orggate/start?{}", q.join("&"))
 }
 
+/// The passwordless form's fields.
+struct Passwordless<'a> {
+    action: String,
+    connection: &'a str,
+    return_to: &'a str,
+    invitation: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginHtml<'a> {
+    brand: &'a Brand<'a>,
+    tagline: Option<&'a str>,
+    notice: Option<String>,
+    start_url: String,
+    connections: Vec<(String, &'a str)>,
+    passwordless: Option<Passwordless<'a>>,
+    signup: Option<String>,
+    switch_url: &'a str,
+}
+
 /// The org's branded login page: display name, logo, colours, its sign-in options. No JavaScript.
 pub fn login_page(v: &LoginView<'_>) -> ResponseView {
     let o = v.org;
-    let b = &o.branding;
+    let brand = Brand {
+        show_name: false,
+        ..Brand::org(o)
+    };
     let mut base_extra: Vec<(&str, &str)> = Vec::new();
     if let Some(inv) = v.invitation {
         base_extra.push(("invitation", inv));
     }
-    let logo = b
-        .logo_url
-        .as_deref()
-        .map(|u| {
-            format!(
-                "<img class=\"logo\" src=\"{}\" alt=\"{} logo\">",
-                esc(u),
-                esc(&o.display_name)
-            )
+    let connections = o
+        .login
+        .connections
+        .iter()
+        .map(|c| {
+            let mut extra = base_extra.clone();
+            extra.push(("connection", &c.connection));
+            (start_href(v.base, v.return_to, &extra), c.label.as_str())
         })
-        .unwrap_or_default();
-    let mut connections = String::new();
-    for c in &o.login.connections {
-        let mut extra = base_extra.clone();
-        extra.push(("connection", &c.connection));
-        connections.push_str(&format!(
-            "<a class=\"btn btn-secondary\" href=\"{}\">{}</a>\n",
-            esc(&start_href(v.base, v.return_to, &extra)),
-            esc(&c.label)
-        ));
-    }
+        .collect();
     let passwordless = o
         .login
         .passwordless_connection
         .as_deref()
-        .map(|conn| {
-            format!(
-                "<p class=\"sep\">or</p><form method=\"get\" action=\"{base}/_orggate/start\">\
-                 <input type=\"hidden\" name=\"connection\" value=\"{conn}\">\
-                 <input type=\"hidden\" name=\"return_to\" value=\"{ret}\">{inv}\
-                 <label for=\"login_hint\">Work email</label>\
-                 <input id=\"login_hint\" name=\"login_hint\" type=\"email\" autocomplete=\"email\" required>\
-                 <button class=\"btn btn-secondary\" type=\"submit\">Email me a sign-in code</button></form>",
-                base = esc(v.base),
-                conn = esc(conn),
-                ret = esc(v.return_to),
-                inv = v
-                    .invitation
-                    .map(|i| format!("<input type=\"hidden\" name=\"invitation\" value=\"{}\">", esc(i)))
-                    .unwrap_or_default(),
-            )
-        })
-        .unwrap_or_default();
-    let signup = if o.login.signup && v.invitation.is_none() {
+        .map(|connection| Passwordless {
+            action: format!("{}/_orggate/start", v.base),
+            connection,
+            return_to: v.return_to,
+            invitation: v.invitation,
+        });
+    let signup = (o.login.signup && v.invitation.is_none()).then(|| {
         let mut extra = base_extra.clone();
         extra.push(("screen_hint", "signup"));
-        format!(
-            "<p class=\"sep\">New to {}?</p><a class=\"btn btn-secondary\" href=\"{}\">Create an account</a>",
-            esc(&o.display_name),
-            esc(&start_href(v.base, v.return_to, &extra))
-        )
-    } else {
-        String::new()
-    };
+        start_href(v.base, v.return_to, &extra)
+    });
     let notice = match (v.invitation, v.notice) {
-        (Some(_), _) => format!(
-            "<p class=\"notice\" role=\"status\">You have been invited to join {}. Sign in or create your account to accept.</p>",
-            esc(&o.display_name)
-        ),
-        (None, Some(n)) => format!("<p class=\"notice\" role=\"status\">{}</p>", esc(n)),
-        (None, None) => String::new(),
+        (Some(_), _) => Some(format!(
+            "You have been invited to join {}. Sign in or create your account to accept.",
+            o.display_name
+        )),
+        (None, Some(n)) => Some(n.to_string()),
+        (None, None) => None,
     };
-    let css_vars: String = b
-        .css_vars
-        .iter()
-        .map(|(k, val)| format!(" --{k}: {val};"))
-        .collect();
-    let start_url = start_href(v.base, v.return_to, &base_extra);
-    let html = render(
-        LOGIN_TEMPLATE,
-        &[
-            ("display_name", &o.display_name),
-            ("tagline", b.tagline.as_deref().unwrap_or("")),
-            ("primary", &b.primary),
-            ("page_background", &b.page_background),
-            ("on_primary", on_color(&b.primary)),
-            ("css_vars", &css_vars),
-            ("nonce", v.nonce),
-            ("switch_url", v.switch_url),
-            ("logo", &logo),
-            ("notice", &notice),
-            ("start_url", &start_url),
-            ("connections", &connections),
-            ("passwordless", &passwordless),
-            ("signup", &signup),
-        ],
-    );
-    secure_page(200, html, Some(v.nonce))
-}
-
-/// A plain page with a heading, a message and a link (sign-in errors, signed out).
-pub fn message_page(
-    status: u16,
-    title: &str,
-    text: &str,
-    link: Option<(&str, &str)>,
-) -> ResponseView {
-    let link = link
-        .map(|(href, label)| format!("<p><a href=\"{}\">{}</a></p>", esc(href), esc(label)))
-        .unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-         <body><main><h1>{t}</h1><p>{x}</p>{link}</main></body></html>",
-        t = esc(title),
-        x = esc(text)
-    );
-    secure_page(status, html, None)
+    let html = render(&LoginHtml {
+        brand: &brand,
+        tagline: o.branding.tagline.as_deref(),
+        notice,
+        start_url: start_href(v.base, v.return_to, &base_extra),
+        connections,
+        passwordless,
+        signup,
+        switch_url: v.switch_url,
+    });
+    secure_page(200, html, &brand.style)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every page's CSP admits exactly its own stylesheet (by hash), and the templates escape
+    /// what they interpolate.
     #[test]
-    fn render_escapes_and_ignores_unknown() {
-        let out = render(
-            "<p>{{a}}</p>{{{b}}}{{nope}}",
-            &[("a", "<x&\"y>"), ("b", "<i>ok</i>")],
+    fn pages_are_escaped_and_their_style_hash_matches() {
+        let r = message_page(
+            &Brand::neutral(),
+            200,
+            "<b>T</b>",
+            "x & \"y\"",
+            Some(("/a?b=<c>", "go")),
         );
-        assert_eq!(out, "<p>&lt;x&amp;&quot;y&gt;</p><i>ok</i>");
+        let html = String::from_utf8(r.body.clone()).unwrap();
+        assert!(
+            html.contains("<h1>&#60;b&#62;T&#60;/b&#62;</h1>")
+                || html.contains("<h1>&lt;b&gt;T&lt;/b&gt;</h1>"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>T</b>"));
+        let style = html
+            .split("<style>")
+            .nth(1)
+            .and_then(|s| s.split("</style>").next())
+            .unwrap();
+        let csp = r.get_header("content-security-policy").unwrap();
+        assert!(
+            csp.contains(&format!("style-src '{}'", csp_hash(style))),
+            "{csp}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Return paths after login: same-origin, path-absolute references only (open-redirect defence).
 //!
-//! The login flow remembers where the user was going (`rd`/`return_to`) and sends them back there
+//! The login flow remembers where the user was going (`return_to`) and sends them back there
 //! after the callback. Anything that a browser could resolve to another origin must be refused,
 //! so the accepted language is deliberately much smaller than RFC 3986 allows:
 //!

@@ -45,6 +45,12 @@ pub struct RawSettings {
     pub cors: Option<RawCors>,
     #[serde(default)]
     pub revocation: RawRevocation,
+    /// The tenant's name and branding, for the pages that have no org (the org prompt, an
+    /// unknown org's refusal).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub branding: RawBranding,
     /// Who may administer orgs at `/_orggate/admin/api/` (revocations today).
     #[serde(default)]
     pub admin: RawAdmin,

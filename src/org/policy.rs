@@ -1,5 +1,5 @@
 //! Validated, compiled configuration: made once per config version from [`super::config`] with
-//! `TryFrom`, rejecting bad config with the JSON path of the bad field (style principle 2).
+//! `TryFrom`, rejecting bad config with the JSON path of the bad field.
 
 use super::config::*;
 use crate::authz::decision::Requirement;
@@ -557,6 +557,9 @@ pub struct TenantPolicy {
     pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
     pub revocation: RevocationPolicy,
     pub admin: AdminPolicy,
+    /// The tenant's name and branding (pages without an org).
+    pub display_name: Option<String>,
+    pub branding: Branding,
     /// Header names no client may send to the origin (see [`crate::forward::strip_lists`]).
     pub strip_prefixes: Rc<[String]>,
     pub strip_names: Rc<[String]>,
@@ -773,6 +776,13 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                     .unwrap_or(DAY_S)
                     .clamp(60, 30 * DAY_S),
             },
+            display_name: match &raw.display_name {
+                Some(n) if n.is_empty() || n.len() > 100 => {
+                    return Err(ConfigError::new("$.display_name", "1 to 100 characters"))
+                }
+                n => n.clone(),
+            },
+            branding: parse_branding(&raw.branding)?,
             admin: AdminPolicy {
                 permission: raw
                     .admin
@@ -813,6 +823,81 @@ pub struct Branding {
     pub page_background: String,
     pub css_vars: Vec<(String, String)>,
     pub tagline: Option<String>,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            logo_url: None,
+            primary: DEFAULT_PRIMARY.into(),
+            page_background: DEFAULT_PAGE_BACKGROUND.into(),
+            css_vars: Vec::new(),
+            tagline: None,
+        }
+    }
+}
+
+const DEFAULT_PRIMARY: &str = "#3b5bdb";
+const DEFAULT_PAGE_BACKGROUND: &str = "#f8f9fa";
+
+/// `branding` of an org document or of the settings: logo URL, colours, CSS variables, tagline.
+fn parse_branding(b: &RawBranding) -> Result<Branding, ConfigError> {
+    if let Some(u) = &b.logo_url {
+        // Same-origin login assets (`/_orggate/assets/...`) or an https URL.
+        if !u.starts_with("/_orggate/assets/") {
+            check_url("$.branding.logo_url", u)?;
+        }
+        if u.contains(['"', '\'', '<', '>', '(', ')']) {
+            return Err(ConfigError::new(
+                "$.branding.logo_url",
+                "quotes, brackets and parentheses are not allowed",
+            ));
+        }
+    }
+    let color = |path: &str, v: &Option<String>, default: &str| -> Result<String, ConfigError> {
+        match v {
+            None => Ok(default.to_string()),
+            Some(c) if valid_color(c) => Ok(c.to_ascii_lowercase()),
+            Some(_) => Err(ConfigError::new(path, "a hex colour like #1a73e8")),
+        }
+    };
+    let mut css_vars = Vec::new();
+    for (k, v) in &b.css_vars {
+        let p = format!("$.branding.css_vars.{k}");
+        if k.is_empty()
+            || k.len() > 32
+            || !k
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        {
+            return Err(ConfigError::new(
+                p,
+                "names are [a-z0-9-], up to 32 characters",
+            ));
+        }
+        if !valid_css_value(v) {
+            return Err(ConfigError::new(
+                p,
+                "values are up to 64 characters of [A-Za-z0-9 #.,%()-], no url()",
+            ));
+        }
+        css_vars.push((k.clone(), v.clone()));
+    }
+    Ok(Branding {
+        logo_url: b.logo_url.clone(),
+        primary: color(
+            "$.branding.colors.primary",
+            &b.colors.primary,
+            DEFAULT_PRIMARY,
+        )?,
+        page_background: color(
+            "$.branding.colors.page_background",
+            &b.colors.page_background,
+            "#f8f9fa",
+        )?,
+        css_vars,
+        tagline: b.tagline.clone(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1063,60 +1148,7 @@ impl TryFrom<&RawOrg> for OrgPolicy {
                 "lowercase a-z0-9_-, 1 to 50 characters",
             ));
         }
-        let b = &raw.branding;
-        if let Some(u) = &b.logo_url {
-            // Same-origin login assets (`/_orggate/assets/...`) or an https URL.
-            if !u.starts_with("/_orggate/assets/") {
-                check_url("$.branding.logo_url", u)?;
-            }
-            if u.contains(['"', '\'', '<', '>', '(', ')']) {
-                return Err(ConfigError::new(
-                    "$.branding.logo_url",
-                    "quotes, brackets and parentheses are not allowed",
-                ));
-            }
-        }
-        let color =
-            |path: &str, v: &Option<String>, default: &str| -> Result<String, ConfigError> {
-                match v {
-                    None => Ok(default.to_string()),
-                    Some(c) if valid_color(c) => Ok(c.to_ascii_lowercase()),
-                    Some(_) => Err(ConfigError::new(path, "a hex colour like #1a73e8")),
-                }
-            };
-        let mut css_vars = Vec::new();
-        for (k, v) in &b.css_vars {
-            let p = format!("$.branding.css_vars.{k}");
-            if k.is_empty()
-                || k.len() > 32
-                || !k
-                    .bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-            {
-                return Err(ConfigError::new(
-                    p,
-                    "names are [a-z0-9-], up to 32 characters",
-                ));
-            }
-            if !valid_css_value(v) {
-                return Err(ConfigError::new(
-                    p,
-                    "values are up to 64 characters of [A-Za-z0-9 #.,%()-], no url()",
-                ));
-            }
-            css_vars.push((k.clone(), v.clone()));
-        }
-        let branding = Branding {
-            logo_url: b.logo_url.clone(),
-            primary: color("$.branding.colors.primary", &b.colors.primary, "#3b5bdb")?,
-            page_background: color(
-                "$.branding.colors.page_background",
-                &b.colors.page_background,
-                "#f8f9fa",
-            )?,
-            css_vars,
-            tagline: b.tagline.clone(),
-        };
+        let branding = parse_branding(&raw.branding)?;
         let l = &raw.login;
         if l.connections.len() > 10 {
             return Err(ConfigError::new(
