@@ -152,6 +152,7 @@ orggate is running (Ctrl-C stops everything):
   http://acme.localhost:${DEV_PORT}/      Acme's portal (try /docs/, /api/reports/1, /public/x)
   http://globex.localhost:${DEV_PORT}/    Globex's portal (signs in through Globex's own IdP)
   http://localhost:${DEV_PORT}/           no org in the host: org picker / /o/acme/... path prefix
+  http://acme.localhost:${DEV_PORT}/_orggate/admin   acme's admin page (sign in as alice)
   OpenID Provider   ${OP_URL}   (the tenant's IdP; discovery: ${OP_URL}/.well-known/openid-configuration)
   Globex's own IdP  ${GLOBEX_IDP_URL}   (no organizations; groups mapped by globex's claim rules)
   echo origin       ${ORIGIN_URL}   (what reached it: ${ORIGIN_URL}/_test/requests)

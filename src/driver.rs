@@ -10,7 +10,7 @@ use crate::http::RequestView;
 use crate::io::{Answer, Effect, Io, Pending};
 use crate::org::policy::TenantPolicy;
 use crate::ports::{
-    Clock, HttpClient, OrgStore, Ports, RevocationWriter, SharedCache, SignatureVerifier,
+    Clock, HttpClient, OrgStore, Ports, SharedCache, SignatureVerifier, StateWriter,
 };
 use crate::token::{verify, TokenError, VerifiedClaims};
 use std::rc::Rc;
@@ -59,6 +59,9 @@ pub fn perform<P: Ports>(ports: &P, io: &Io) -> Answer {
             entries,
             now,
         } => Answer::Revoke(ports.writer().revoke(scope, entries, *now)),
+        Io::OrgState { org_id, command } => {
+            Answer::OrgState(ports.writer().org_state(org_id, command))
+        }
     }
 }
 

@@ -4,8 +4,8 @@ use std::rc::Rc;
 
 /// An incoming request as the core sees it: method, URL and the headers the pipeline reads.
 /// Requests to the origin never bring their body into the core (the edge streams it through
-/// untouched); only a `POST` to orggate's own endpoints (back-channel logout, the admin API)
-/// carries it, at most [`MAX_BODY`] bytes.
+/// untouched); only a `POST` or `PATCH` to orggate's own endpoints (back-channel logout, the
+/// admin pages and API) carries it, at most [`MAX_BODY`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestView {
     pub method: String,
@@ -13,7 +13,7 @@ pub struct RequestView {
     pub url: String,
     /// Header names lowercased; repeated headers stay separate entries.
     pub headers: Vec<(String, String)>,
-    /// The body of a `POST` to `/_orggate/*` (text), else `None`.
+    /// The body of a `POST`/`PATCH` to `/_orggate/*` (text), else `None`.
     pub body: Option<String>,
     /// Where the URL's parts are, found once at construction (`None`: not an http(s) URL).
     spans: Option<Spans>,
@@ -26,6 +26,16 @@ struct Spans {
     host: (usize, usize),
     path: (usize, usize),
     query: Option<(usize, usize)>,
+}
+
+/// The value of one hexadecimal digit (either case), for percent-decoding.
+pub fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// The largest body orggate's own endpoints read.
@@ -365,9 +375,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
             b'+' => out.push(b' '),
             b'%' => {
                 let h = b.get(i + 1..i + 3)?;
-                let hi = (h[0] as char).to_digit(16)?;
-                let lo = (h[1] as char).to_digit(16)?;
-                out.push((hi * 16 + lo) as u8);
+                out.push(hex_digit(h[0])? * 16 + hex_digit(h[1])?);
                 i += 2;
             }
             c => out.push(c),

@@ -87,6 +87,11 @@ pub enum Io {
         entries: Vec<crate::revoke::Entry>,
         now: u64,
     },
+    /// An admin command for an org's single writer (the same Durable Object).
+    OrgState {
+        org_id: String,
+        command: Box<crate::admin::state::Command>,
+    },
 }
 
 impl Io {
@@ -98,6 +103,7 @@ impl Io {
             Io::Verify(_) => "verify",
             Io::SharedGet { .. } => "shared_get",
             Io::Revoke { .. } => "revoke",
+            Io::OrgState { .. } => "org_state",
         }
     }
 }
@@ -113,6 +119,8 @@ pub enum Answer {
     SharedGet(Option<String>),
     /// The scope's published document after the write.
     Revoke(Result<String, PortError>),
+    /// The writer's answer: status and JSON body.
+    OrgState(Result<(u16, serde_json::Value), PortError>),
 }
 
 /// Work to run after the response, never delaying it.
@@ -227,6 +235,22 @@ impl Answers {
         };
         match self.get(&io) {
             Some(Answer::Revoke(r)) => Ok(r.clone()),
+            _ => Err(Need(io)),
+        }
+    }
+
+    /// An admin command's answer: `Err(Need)` until the driver performed it.
+    pub fn org_state(
+        &self,
+        org_id: &str,
+        command: &crate::admin::state::Command,
+    ) -> Result<Result<(u16, serde_json::Value), PortError>, Need> {
+        let io = Io::OrgState {
+            org_id: org_id.to_string(),
+            command: Box::new(command.clone()),
+        };
+        match self.get(&io) {
+            Some(Answer::OrgState(r)) => Ok(r.clone()),
             _ => Err(Need(io)),
         }
     }

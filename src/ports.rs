@@ -5,7 +5,7 @@
 //!   nonces, AEAD nonces) and Worker secrets by name. The clock is not a port the core calls: the
 //!   driver reads it once and the request carries the reading ([`crate::exchange::Exchange`]).
 //! - The I/O ports ([`OrgStore`], [`HttpClient`], [`SignatureVerifier`], [`SharedCache`],
-//!   [`RevocationWriter`]): the core never calls these. It names the I/O it needs
+//!   [`StateWriter`]): the core never calls these. It names the I/O it needs
 //!   ([`crate::io::Io`]) and a driver performs it. [`crate::driver`] performs it through these
 //!   traits (the native tests and `orggate explain` with the fakes of [`crate::testing`], whose
 //!   signature checks are [`crate::native`]'s); the Worker's driver (`edge`) performs the same
@@ -60,9 +60,10 @@ pub trait SharedCache {
 }
 
 /// Everything a synchronous driver needs to run the core on one platform.
-/// The single writer of revocations per scope (a Durable Object on Workers): it applies the
-/// entries, keeps them, and publishes the scope's set to the org store (KV) for the edge to read.
-pub trait RevocationWriter {
+/// The single writer per org (and one for the tenant): a Durable Object on Workers. It keeps
+/// revocations and the org's administrative state, and publishes what the edge reads to the org
+/// store (KV).
+pub trait StateWriter {
     /// The scope's published document (JSON) after the write. A write that was kept but not
     /// yet published still succeeds: publishing is retried until it lands.
     fn revoke(
@@ -71,6 +72,14 @@ pub trait RevocationWriter {
         entries: &[crate::revoke::Entry],
         now: u64,
     ) -> Result<String, PortError>;
+
+    /// Runs an admin command on the org's state ([`crate::admin::state::execute`]): the status
+    /// and JSON body to answer.
+    fn org_state(
+        &self,
+        org_id: &str,
+        command: &crate::admin::state::Command,
+    ) -> Result<(u16, serde_json::Value), PortError>;
 }
 
 pub trait Ports: Host {
@@ -79,7 +88,7 @@ pub trait Ports: Host {
     type Clock: Clock;
     type Verifier: SignatureVerifier;
     type Cache: SharedCache;
-    type Writer: RevocationWriter;
+    type Writer: StateWriter;
     fn store(&self) -> &Self::Store;
     fn writer(&self) -> &Self::Writer;
     fn http(&self) -> &Self::Http;

@@ -19,6 +19,15 @@ impl MemStore {
     pub fn put(&self, k: &str, v: &str) {
         self.data.borrow_mut().insert(k.to_string(), v.to_string());
     }
+
+    pub fn delete(&self, k: &str) {
+        self.data.borrow_mut().remove(k);
+    }
+
+    /// The value under `k` (no read is counted).
+    pub fn peek(&self, k: &str) -> Option<String> {
+        self.data.borrow().get(k).cloned()
+    }
 }
 
 impl OrgStore for MemStore {
@@ -165,6 +174,11 @@ pub struct MemWriter {
     pub unpublished: RefCell<Vec<String>>,
     pub fail_publish: std::cell::Cell<u32>,
     pub writes: std::cell::Cell<u32>,
+    /// Each org's administrative state and audit log (the Durable Object's storage).
+    pub orgs: RefCell<HashMap<String, crate::admin::state::OrgState>>,
+    pub audits: RefCell<HashMap<String, Vec<crate::admin::state::AuditEntry>>>,
+    /// KV writes owed by admin commands whose publish failed, in order.
+    pub unpublished_kv: RefCell<Vec<(String, Option<String>)>>,
 }
 
 impl FakePorts {
@@ -194,10 +208,28 @@ impl FakePorts {
         for scope in pending {
             self.publish(&scope);
         }
+        let owed: Vec<_> = self.writer.unpublished_kv.borrow_mut().drain(..).collect();
+        for (k, v) in owed {
+            self.publish_kv(k, v);
+        }
+    }
+
+    fn publish_kv(&self, key: String, value: Option<String>) {
+        let f = self.writer.fail_publish.get();
+        if f > 0 || !self.writer.unpublished_kv.borrow().is_empty() {
+            // Failed, or behind an earlier failure: kept, in order, for the retry.
+            self.writer.fail_publish.set(f.saturating_sub(1));
+            self.writer.unpublished_kv.borrow_mut().push((key, value));
+            return;
+        }
+        match value {
+            Some(v) => self.store.put(&key, &v),
+            None => self.store.delete(&key),
+        }
     }
 }
 
-impl crate::ports::RevocationWriter for FakePorts {
+impl crate::ports::StateWriter for FakePorts {
     fn revoke(
         &self,
         scope: &str,
@@ -213,6 +245,47 @@ impl crate::ports::RevocationWriter for FakePorts {
         self.writer.writes.set(self.writer.writes.get() + 1);
         self.publish(scope);
         Ok(doc)
+    }
+
+    fn org_state(
+        &self,
+        org_id: &str,
+        command: &crate::admin::state::Command,
+    ) -> Result<(u16, serde_json::Value), PortError> {
+        use crate::admin::state::{execute, Command, AUDIT_PAGE};
+        if let Command::Audit { page } = command {
+            let audits = self.writer.audits.borrow();
+            let all = audits.get(org_id).map(Vec::as_slice).unwrap_or(&[]);
+            let entries: Vec<_> = all
+                .iter()
+                .rev()
+                .skip((*page * AUDIT_PAGE) as usize)
+                .take(AUDIT_PAGE as usize)
+                .collect();
+            return Ok((
+                200,
+                serde_json::json!({"entries": entries, "page": page, "total": all.len()}),
+            ));
+        }
+        let seed = self.store.peek(&format!("org:{org_id}"));
+        let out = {
+            let mut orgs = self.writer.orgs.borrow_mut();
+            let state = orgs.entry(org_id.to_string()).or_default();
+            execute(state, org_id, seed.as_deref(), command.clone())
+        };
+        if let Some(a) = out.audit {
+            self.writer.writes.set(self.writer.writes.get() + 1);
+            self.writer
+                .audits
+                .borrow_mut()
+                .entry(org_id.to_string())
+                .or_default()
+                .push(a);
+        }
+        for (k, v) in out.publish {
+            self.publish_kv(k, v);
+        }
+        Ok((out.status, out.body))
     }
 }
 

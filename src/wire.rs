@@ -5,7 +5,7 @@
 //!
 //! **In:** `extras \0 method \0 url \0 name \0 value \0 name \0 value ...`, where the names are the
 //! lowercase headers the host passed and `extras` lists (comma-separated) the configured header
-//! names it included besides the fixed set ([`FIXED_HEADERS`]). A `POST` to `/_orggate/*` also
+//! names it included besides the fixed set ([`FIXED_HEADERS`]). A `POST`/`PATCH` to `/_orggate/*` also
 //! carries its body as the pair `:body \0 text` (up to [`crate::http::MAX_BODY`] bytes, no NUL).
 //!
 //! **Out:** fields separated by `\0`, lists inside a field separated by `\x01`:
@@ -27,7 +27,7 @@ use crate::app::Handled;
 use crate::http::{Outcome, RequestView, Upstream};
 
 /// The headers a host always passes (when present): everything the pipeline reads.
-pub const FIXED_HEADERS: [&str; 13] = [
+pub const FIXED_HEADERS: [&str; 14] = [
     "authorization",
     "cookie",
     "accept",
@@ -41,6 +41,7 @@ pub const FIXED_HEADERS: [&str; 13] = [
     "content-type",
     "access-control-request-method",
     "access-control-request-headers",
+    "if-match",
 ];
 
 const SEP: char = '\0';

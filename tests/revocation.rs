@@ -1,6 +1,6 @@
 //! Revocation through the whole pipeline: back-channel logout, sign-out everywhere, an admin's
 //! revocation, and credentials refused before they expire. The writer is the fake Durable
-//! Object (`FakePorts` as `RevocationWriter`), publishing to the fake KV. Each test is named by
+//! Object (`FakePorts` as `StateWriter`), publishing to the fake KV. Each test is named by
 //! what must not happen.
 #![cfg(not(target_arch = "wasm32"))]
 

@@ -358,22 +358,13 @@ fn is_allowed_raw_delimiter(byte: u8) -> bool {
     )
 }
 
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Decodes `%XX` at `at`, which must lie entirely before `end`.
 fn percent_decoded(bytes: &[u8], at: usize, end: usize) -> Option<u8> {
     if at + 2 >= end || bytes.get(at) != Some(&b'%') {
         return None;
     }
-    let high = hex_value(*bytes.get(at + 1)?)?;
-    let low = hex_value(*bytes.get(at + 2)?)?;
+    let high = crate::http::hex_digit(*bytes.get(at + 1)?)?;
+    let low = crate::http::hex_digit(*bytes.get(at + 2)?)?;
     Some(high << 4 | low)
 }
 

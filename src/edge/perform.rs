@@ -37,28 +37,23 @@ pub async fn perform(env: &Env, io: &Io) -> Answer {
             entries,
             now,
         } => Answer::Revoke(revoke(env, scope, entries, *now).await),
+        Io::OrgState { org_id, command } => Answer::OrgState(org_state(env, org_id, command).await),
     }
 }
 
-/// Writes revocations through the scope's Durable Object (`ORG_STATE`, see `state.rs`).
-async fn revoke(
-    env: &Env,
-    scope: &str,
-    entries: &[crate::revoke::Entry],
-    now: u64,
-) -> Result<String, PortError> {
+/// Sends `body` to `path` of the named scope's Durable Object (`ORG_STATE`, see `state.rs`).
+async fn to_object(env: &Env, name: &str, path: &str, body: String) -> Result<String, PortError> {
     let err = |e: worker::Error| PortError::new("org_state", e.to_string());
     let stub = env
         .durable_object("ORG_STATE")
         .map_err(|_| PortError::new("org_state", "binding ORG_STATE is missing"))?
-        .id_from_name(scope)
+        .id_from_name(name)
         .map_err(err)?
         .get_stub()
         .map_err(err)?;
-    let body = serde_json::json!({"scope": scope, "entries": entries, "now": now}).to_string();
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://org-state/revoke", &init).map_err(err)?;
+    let req = Request::new_with_init(&format!("https://org-state{path}"), &init).map_err(err)?;
     let mut resp = stub.fetch_with_request(req).await.map_err(err)?;
     let text = resp.text().await.map_err(err)?;
     if resp.status_code() != 200 {
@@ -68,6 +63,31 @@ async fn revoke(
         ));
     }
     Ok(text)
+}
+
+/// An admin command for the org's Durable Object: its status and JSON body.
+async fn org_state(
+    env: &Env,
+    org_id: &str,
+    command: &crate::admin::state::Command,
+) -> Result<(u16, serde_json::Value), PortError> {
+    let body = serde_json::json!({"org_id": org_id, "command": command}).to_string();
+    let text = to_object(env, org_id, "/state", body).await?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| PortError::new("org_state", e.to_string()))?;
+    let status = v["status"].as_u64().unwrap_or(500) as u16;
+    Ok((status, v["body"].clone()))
+}
+
+/// Writes revocations through the scope's Durable Object (`ORG_STATE`, see `state.rs`).
+async fn revoke(
+    env: &Env,
+    scope: &str,
+    entries: &[crate::revoke::Entry],
+    now: u64,
+) -> Result<String, PortError> {
+    let body = serde_json::json!({"scope": scope, "entries": entries, "now": now}).to_string();
+    to_object(env, scope, "/revoke", body).await
 }
 
 async fn coalesced(key: &str, request: &HttpRequest) -> Answer {

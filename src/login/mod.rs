@@ -214,8 +214,8 @@ pub fn handle_reserved(
             format!("{}/_orggate/assets/{asset}", ex.origin()),
         )));
     }
-    if endpoint.starts_with("/admin/api/") {
-        // The admin API: JSON, not a page.
+    if endpoint == "/admin" || endpoint.starts_with("/admin/") {
+        // The admin pages and the JSON API.
         let Some(org) = org else {
             return Err(Refusal::UnknownOrg.into());
         };

@@ -150,10 +150,7 @@ fn basic_auth(client: &Client) -> String {
         url_encode(&client.client_id),
         url_encode(&client.client_secret)
     );
-    format!(
-        "Basic {}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)
-    )
+    format!("Basic {}", crate::b64::encode_standard(raw.as_bytes()))
 }
 
 fn token_request(endpoint: &str, client: &Client, form: &[(&str, &str)]) -> HttpRequest {

@@ -44,11 +44,15 @@ pub fn url_encode(s: &str) -> String {
 
 /// The CSP source for an inline stylesheet: `sha256-` and its base64 digest.
 fn csp_hash(style: &str) -> String {
-    use base64::Engine as _;
     format!(
         "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style.as_bytes()))
+        crate::b64::encode_standard(&Sha256::digest(style.as_bytes()))
     )
+}
+
+/// A page rendered from a template outside this module (the admin pages), with the same headers.
+pub fn styled_page(status: u16, html: String, style: &str) -> ResponseView {
+    secure_page(status, html, style)
 }
 
 /// Security headers for every page orggate renders; `style`: the page's one inline stylesheet.

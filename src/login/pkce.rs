@@ -7,8 +7,6 @@
 //! output is redacted; it is created once at login start, sealed into the login transaction cookie,
 //! restored with [`PkceVerifier::parse`] at the callback and consumed by the token request.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -53,7 +51,7 @@ impl PkceVerifier {
     /// RFC 7636 §4.1: "the octet sequence is then base64url-encoded to produce a 43-octet URL safe
     /// string to use as the code verifier" — 32 random octets, base64url without padding.
     pub fn from_random(bytes: &[u8; 32]) -> Self {
-        PkceVerifier(URL_SAFE_NO_PAD.encode(bytes))
+        PkceVerifier(crate::b64::encode(bytes))
     }
 
     /// Restores a verifier read back from the sealed login transaction, checking the RFC 7636 §4.1
@@ -71,7 +69,7 @@ impl PkceVerifier {
 
     /// RFC 7636 §4.2, S256: `code_challenge = BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`.
     pub fn challenge_s256(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
+        crate::b64::encode(&Sha256::digest(self.0.as_bytes()))
     }
 
     /// The verifier itself, for the `code_verifier` parameter of the token request (RFC 7636 §4.5)
@@ -95,7 +93,7 @@ fn is_unreserved(b: u8) -> bool {
 /// Encodes random bytes as base64url without padding, for the OAuth `state` (RFC 6749 §10.12) and
 /// the OIDC `nonce` (OIDC Core 3.1.2.1). Pass at least 16 random bytes (128 bits); 32 is typical.
 pub fn random_token(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    crate::b64::encode(bytes)
 }
 
 /// Compares two byte strings in time that depends only on their lengths, not on their contents

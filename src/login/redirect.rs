@@ -89,8 +89,8 @@ fn percent_encoding_is_well_formed(raw: &[u8]) -> bool {
     let mut i = 0;
     while i < raw.len() {
         if raw[i] == b'%' {
-            let hi = raw.get(i + 1).copied().and_then(hex_value);
-            let lo = raw.get(i + 2).copied().and_then(hex_value);
+            let hi = raw.get(i + 1).copied().and_then(crate::http::hex_digit);
+            let lo = raw.get(i + 2).copied().and_then(crate::http::hex_digit);
             if hi.is_none() || lo.is_none() {
                 return false;
             }
@@ -110,8 +110,8 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
     while i < input.len() {
         let b = input[i];
         if b == b'%' {
-            let hi = input.get(i + 1).copied().and_then(hex_value);
-            let lo = input.get(i + 2).copied().and_then(hex_value);
+            let hi = input.get(i + 1).copied().and_then(crate::http::hex_digit);
+            let lo = input.get(i + 2).copied().and_then(crate::http::hex_digit);
             if let (Some(hi), Some(lo)) = (hi, lo) {
                 out.push((hi << 4) | lo);
                 i += 3;
@@ -122,15 +122,6 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// RFC 3986 §5.2.4 `remove_dot_segments`, on bytes.

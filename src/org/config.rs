@@ -181,6 +181,9 @@ pub struct RawAdmin {
     /// operator of every org; unset: no operators.
     #[serde(default)]
     pub operator_permission: Option<String>,
+    /// DNS-over-HTTPS resolver (JSON API) for domain verification (default Cloudflare's).
+    #[serde(default)]
+    pub dns_resolver: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -225,6 +225,20 @@ pub fn adopt_revocations(engine: &Engine, tenant: &TenantPolicy, scope: &str, do
     }
 }
 
+/// Takes an org document the org's writer just published as this isolate's copy, so an admin's
+/// change shows here at once (KV may still serve the previous one for a while).
+pub fn adopt_org(engine: &Engine, tenant: &TenantPolicy, org_id: &str, doc: &str, now: u64) {
+    if let Ok(mut p) = OrgPolicy::parse(doc) {
+        if p.org_id != org_id {
+            return;
+        }
+        p.version = engine.next_config_version();
+        let key = format!("org:{org_id}");
+        let until = now.saturating_add(tenant.config_ttl);
+        engine.with_configs(|c| c.put(&key, doc, Cached::Org(Rc::new(p)), now, until));
+    }
+}
+
 /// Drops this isolate's copy of a scope's revocation set (after this isolate wrote to it, so
 /// the change takes effect here at once).
 pub fn forget_revocations(engine: &Engine, scope: &str) {

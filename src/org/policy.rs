@@ -790,6 +790,13 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                     .clone()
                     .unwrap_or_else(|| "org:admin".into()),
                 operator_permission: raw.admin.operator_permission.clone(),
+                dns_resolver: match &raw.admin.dns_resolver {
+                    Some(u) => {
+                        check_url("$.admin.dns_resolver", u)?;
+                        u.clone()
+                    }
+                    None => "https://cloudflare-dns.com/dns-query".into(),
+                },
             },
         })
     }
@@ -811,6 +818,8 @@ pub struct AdminPolicy {
     pub permission: String,
     /// A tenant-issuer token with this permission administers every org.
     pub operator_permission: Option<String>,
+    /// DNS-over-HTTPS resolver (JSON API) for domain verification.
+    pub dns_resolver: String,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,15 +14,13 @@ pub use sealed::*;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
 
     const AAD_ACME: &[u8] = b"session\0org_acme";
     const NONCE: [u8; 12] = [7u8; 12];
 
     fn keyring() -> Keyring {
-        let k2 = URL_SAFE_NO_PAD.encode([1u8; 32]);
-        let k1 = URL_SAFE_NO_PAD.encode([2u8; 32]);
+        let k2 = crate::b64::encode(&[1u8; 32]);
+        let k1 = crate::b64::encode(&[2u8; 32]);
         Keyring::parse(&format!("k2:{k2},k1:{k1}")).unwrap()
     }
 

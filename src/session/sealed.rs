@@ -29,9 +29,6 @@ use std::fmt;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -184,14 +181,6 @@ impl fmt::Display for KeyringError {
 
 impl std::error::Error for KeyringError {}
 
-/// base64url, padding optional (a 32-byte key is 43 characters, or 44 with one `=`).
-const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
 impl Keyring {
     /// Builds a keyring from already-made keys, refusing duplicate kids.
     pub fn new(current: SessionKey, others: Vec<SessionKey>) -> Result<Keyring, KeyringError> {
@@ -230,7 +219,7 @@ impl Keyring {
                     len: kid.len(),
                 });
             }
-            let bytes = KEY_BASE64.decode(key_b64.trim()).map_err(|_| {
+            let bytes = crate::b64::decode_key(key_b64.trim()).map_err(|_| {
                 KeyringError::InvalidKeyEncoding {
                     kid: kid.to_string(),
                 }
@@ -371,7 +360,7 @@ pub fn seal(
     Ok(format!(
         "{SEAL_VERSION}.{}.{}",
         key.kid,
-        URL_SAFE_NO_PAD.encode(payload)
+        crate::b64::encode(&payload)
     ))
 }
 
@@ -402,9 +391,7 @@ pub fn open(keyring: &Keyring, aad: &[u8], sealed: &str) -> Result<Vec<u8>, Seal
     })?;
     // URL_SAFE_NO_PAD refuses padding and non-canonical trailing bits, so each sealed value has
     // exactly one spelling.
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| SealError::InvalidBase64)?;
+    let bytes = crate::b64::decode(payload).map_err(|_| SealError::InvalidBase64)?;
     let short = SealError::Malformed {
         reason: "payload shorter than nonce and tag",
     };
@@ -430,11 +417,12 @@ pub fn open(keyring: &Keyring, aad: &[u8], sealed: &str) -> Result<Vec<u8>, Seal
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     /// Two keys, current "k2", older "k1". Key bytes: 0x01 × 32 and 0x02 × 32.
     fn keyring() -> Keyring {
-        let k2 = URL_SAFE_NO_PAD.encode([1u8; 32]);
-        let k1 = URL_SAFE_NO_PAD.encode([2u8; 32]);
+        let k2 = crate::b64::encode(&[1u8; 32]);
+        let k1 = crate::b64::encode(&[2u8; 32]);
         Keyring::parse(&format!("k2:{k2},k1:{k1}")).unwrap()
     }
 
@@ -462,7 +450,7 @@ mod tests {
     #[test]
     fn keyring_debug_shows_only_kids() {
         let key = [0xabu8; 32];
-        let b64 = URL_SAFE_NO_PAD.encode(key);
+        let b64 = crate::b64::encode(&key);
         let kr = Keyring::parse(&format!("main:{b64}")).unwrap();
         let dbg = format!("{kr:?}");
         assert!(dbg.contains("main"));
@@ -473,9 +461,9 @@ mod tests {
 
     #[test]
     fn keyring_errors() {
-        let good = URL_SAFE_NO_PAD.encode([1u8; 32]);
-        let short = URL_SAFE_NO_PAD.encode([1u8; 16]);
-        let long = URL_SAFE_NO_PAD.encode([1u8; 33]);
+        let good = crate::b64::encode(&[1u8; 32]);
+        let short = crate::b64::encode(&[1u8; 16]);
+        let long = crate::b64::encode(&[1u8; 33]);
         let cases: Vec<(String, KeyringError)> = vec![
             (String::new(), KeyringError::Empty),
             ("  \n".into(), KeyringError::Empty),
@@ -600,7 +588,7 @@ mod tests {
 
     #[test]
     fn rotation_old_key_still_opens() {
-        let old = URL_SAFE_NO_PAD.encode([2u8; 32]);
+        let old = crate::b64::encode(&[2u8; 32]);
         let old_only = Keyring::parse(&format!("k1:{old}")).unwrap();
         let sealed_by_old = seal(&old_only, AAD_ACME, b"hello", NONCE).unwrap();
         assert!(sealed_by_old.starts_with("v1.k1."));
@@ -608,7 +596,7 @@ mod tests {
         let rotated = keyring();
         assert_eq!(open(&rotated, AAD_ACME, &sealed_by_old).unwrap(), b"hello");
         // ... and once "k1" is dropped it is refused by kid.
-        let new = URL_SAFE_NO_PAD.encode([1u8; 32]);
+        let new = crate::b64::encode(&[1u8; 32]);
         let dropped = Keyring::parse(&format!("k2:{new}")).unwrap();
         assert_eq!(
             open(&dropped, AAD_ACME, &sealed_by_old).unwrap_err(),
@@ -618,8 +606,8 @@ mod tests {
 
     #[test]
     fn same_kid_different_secret_fails_authentication() {
-        let a = Keyring::parse(&format!("k:{}", URL_SAFE_NO_PAD.encode([1u8; 32]))).unwrap();
-        let b = Keyring::parse(&format!("k:{}", URL_SAFE_NO_PAD.encode([3u8; 32]))).unwrap();
+        let a = Keyring::parse(&format!("k:{}", crate::b64::encode(&[1u8; 32]))).unwrap();
+        let b = Keyring::parse(&format!("k:{}", crate::b64::encode(&[3u8; 32]))).unwrap();
         let sealed = seal(&a, AAD_ACME, b"x", NONCE).unwrap();
         assert_eq!(
             open(&b, AAD_ACME, &sealed).unwrap_err(),
@@ -684,13 +672,13 @@ mod tests {
             (format!("v1.k2.{payload}+"), SealError::InvalidBase64),
             (format!("v1.k2.{payload}AB"), SealError::InvalidBase64), // 4n+1 characters
             (
-                format!("v1.k2.{}", URL_SAFE_NO_PAD.encode([0u8; 27])),
+                format!("v1.k2.{}", crate::b64::encode(&[0u8; 27])),
                 SealError::Malformed {
                     reason: "payload shorter than nonce and tag",
                 },
             ),
             (
-                format!("v1.k2.{}", URL_SAFE_NO_PAD.encode([0u8; 28])),
+                format!("v1.k2.{}", crate::b64::encode(&[0u8; 28])),
                 SealError::AuthenticationFailed,
             ),
             (

@@ -22,7 +22,7 @@ instance.exports.__wbindgen_start?.();
 // The headers the core reads (src/wire.rs FIXED_HEADERS), plus the ones the tenant configures.
 const FIXED = ["authorization", "cookie", "accept", "origin", "sec-fetch-site", "sec-fetch-mode",
   "sec-fetch-dest", "upgrade", "cf-ray", "dpop", "content-type", "access-control-request-method",
-  "access-control-request-headers"];
+  "access-control-request-headers", "if-match"];
 let extras = [];
 
 function pack(request, body) {
@@ -134,10 +134,11 @@ async function act(out, request, env) {
 
 export default {
   async fetch(request, env, ctx) {
-    // orggate's own POST endpoints (back-channel logout, the admin API) read their small body;
+    // orggate's own POST/PATCH endpoints (back-channel logout, the admin pages and API) read
+    // their small body;
     // every other body streams to the origin untouched.
     let body;
-    if (request.method === "POST" && request.url.includes("/_orggate/")) {
+    if ((request.method === "POST" || request.method === "PATCH") && request.url.includes("/_orggate/")) {
       // Only a declared, small length is read (a chunked body of unknown size is not).
       const len = request.headers.get("content-length");
       if (len !== null && Number(len) <= 65536) {
