@@ -7,8 +7,38 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { startStack } from './lib/stack.mjs';
 import { loginViaOp } from './lib/oplogin.mjs';
+
+/** The orggate CLI (built by the native tests; built here if they did not run first). */
+function orggateBin() {
+  const bin = 'target/debug/orggate';
+  if (!existsSync(bin)) execFileSync('cargo', ['build', '-q', '--bin', 'orggate'], { stdio: 'inherit' });
+  return bin;
+}
+
+/**
+ * `orggate explain` for the request the Worker saw: the URL as the runtime parsed it (WHATWG URL,
+ * as workerd's `request.url`), the caller's claims re-issued by the demo config's issuer.
+ * Returns {status} for a refusal or {forwarded: path} for a forward.
+ */
+function explain(url, claims) {
+  const args = ['explain', '--config', 'dev/kv', '--method', 'GET', '--url', url];
+  if (claims) args.push('--claims-json', JSON.stringify({ ...claims, iss: 'http://127.0.0.1:9000' }));
+  // explain's exit status is its verdict (1 for a refusal): read what it printed either way.
+  const run = spawnSync(orggateBin(), args, { encoding: 'utf8' });
+  const out = `${run.stdout}${run.stderr}`;
+  const up = out.match(/^upstream: (\S+)/m);
+  if (/^decision: allow/m.test(out) && up) {
+    const u = new URL(up[1]);
+    return { forwarded: u.pathname + u.search };
+  }
+  const st = out.match(/^decision: \w+ (\d{3})/m);
+  if (!st) throw new Error(`explain said nothing usable for ${url}:\n${out}`);
+  return { status: Number(st[1]) };
+}
 
 const T = { timeout: 20_000 };
 
@@ -162,6 +192,30 @@ describe('path confusion between /public/* and /admin/*', { timeout: 300_000 }, 
         }
       }
       assert.deepEqual(failures, []);
+    });
+  }
+
+  // `orggate explain` runs the same pipeline: over every case it must decide as the Worker did.
+  for (const [hostLabel, path] of CASES) {
+    it(`explain agrees with the Worker: ${hostLabel} ${path}`, T, async () => {
+      const host = hostLabel === 'prefix' ? 'localhost' : 'acme.localhost';
+      // An absolute-form target never reaches the Worker: the runtime refuses it itself, and
+      // there is no decision to compare.
+      if (/^[a-z][a-z0-9+.-]*:/i.test(path)) {
+        const { r, seen } = await probe(hostLabel, path, tok.carol);
+        assert.ok(r.status >= 400 && seen.length === 0, `${r.status} ${seen.length}`);
+        return;
+      }
+      // The runtime builds request.url from the Host and the raw target, keeping a `#` in the
+      // target as part of the path (%23), then parses it as a WHATWG URL.
+      const url = new URL(`http://${host}:8787${path.replace(/#/g, '%23')}`).href;
+      for (const [who, token] of [['carol', tok.carol], ['none', null]]) {
+        const { r, seen } = await probe(hostLabel, path, token);
+        const claims = token ? JSON.parse(Buffer.from(token.split('.')[1], 'base64url')) : null;
+        const e = explain(url, claims);
+        const worker = seen.length === 1 ? { forwarded: seen[0].url } : { status: r.status };
+        assert.deepEqual(e, worker, `${who} ${url}`);
+      }
     });
   }
 
