@@ -71,6 +71,8 @@ pub mod token;
 pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod kvdir;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

@@ -102,7 +102,11 @@ fn a_member_is_forwarded_and_a_repeat_needs_no_io() {
     let engine = Engine::new();
     let auth = format!("Bearer {}", hs256_token(claims(&["read:reports"])));
     let (out, kinds) = run(&engine, &auth);
-    assert_eq!(kinds, vec!["kv", "kv", "kv"], "settings, name, org");
+    assert_eq!(
+        kinds,
+        vec!["kv", "kv", "kv", "kv", "kv"],
+        "settings, name, org, then the tenant's and the org's revocation sets"
+    );
     let Outcome::Forward(f) = out else {
         panic!("expected a forward, got {out:?}")
     };

@@ -27,6 +27,7 @@ mod cli {
   orggate explain --config DIR --method GET --url URL [--claims FILE|- | --claims-json JSON] [--header NAME:VALUE]...
   orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]
   orggate keys [--rotate CURRENT_SESSION_KEYS] [--keep N]
+  orggate kv push|pull|diff DIR [--binding ORGS] (--local [--persist-to PATH] | --remote) [--dry-run]
   orggate COMMAND --help";
 
     const HELP: &[(&str, &str)] = &[
@@ -45,6 +46,15 @@ mod cli {
   (an Ed25519 seed, base64url(32 bytes)). With --rotate, prints the keyring with a new key in
   front (new cookies use it) followed by the current keys (so existing sessions still open),
   keeping at most N keys in all (default 3). Put the values with `wrangler secret put NAME`."),
+        ("kv", "orggate kv push|pull|diff DIR [--binding ORGS] (--local [--persist-to PATH] | --remote) [--dry-run]
+  DIR is laid out as dev/kv/: settings.json, org_*.json (one org document each), aliases.json
+  (host: and domain: aliases). Goes through `wrangler kv` (ORGGATE_WRANGLER overrides the command).
+  push   validates every document first and pushes nothing if any is invalid; writes settings,
+         org:{id}, name:{name} (derived from the documents, so they cannot disagree) and the
+         aliases. --dry-run prints the keys instead.
+  pull   writes KV's settings, org documents and host:/domain: aliases into DIR.
+  diff   what a push would add (+) or change (~), and keys only KV has (=). Exit 1 if a push
+         would change something."),
     ];
 
     pub fn run(args: Vec<String>) -> i32 {
@@ -61,9 +71,229 @@ mod cli {
             Some("explain") => explain(&args[1..]),
             Some("mint") => mint(&args[1..]),
             Some("keys") => keys(&args[1..]),
+            Some("kv") => kv::run(&args[1..]),
             _ => {
                 eprintln!("{USAGE}");
                 2
+            }
+        }
+    }
+
+    mod kv {
+        use super::flag;
+        use orggate::kvdir::{diff, entries, Change};
+        use std::collections::BTreeMap;
+        use std::path::Path;
+        use std::process::Command;
+
+        /// `wrangler` as configured: ORGGATE_WRANGLER, else the project's, else npx.
+        fn wrangler() -> Command {
+            let spec = std::env::var("ORGGATE_WRANGLER").unwrap_or_else(|_| {
+                if Path::new("node_modules/.bin/wrangler").exists() {
+                    "node_modules/.bin/wrangler".into()
+                } else {
+                    "npx wrangler".into()
+                }
+            });
+            let mut parts = spec.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap_or("npx"));
+            c.args(parts);
+            c.env("WRANGLER_SEND_METRICS", "false");
+            c
+        }
+
+        /// `--binding B` and where: `--local [--persist-to P]` or `--remote`.
+        fn target(args: &[String]) -> Result<Vec<String>, String> {
+            let mut t = vec![
+                "--binding".to_string(),
+                flag(args, "--binding").unwrap_or("ORGS").to_string(),
+            ];
+            match (
+                args.iter().any(|a| a == "--local"),
+                args.iter().any(|a| a == "--remote"),
+            ) {
+                (true, false) => {
+                    t.push("--local".into());
+                    if let Some(p) = flag(args, "--persist-to") {
+                        t.push("--persist-to".into());
+                        t.push(p.into());
+                    }
+                }
+                (false, true) => t.push("--remote".into()),
+                _ => return Err("say where: --local or --remote".into()),
+            }
+            Ok(t)
+        }
+
+        fn wrangler_out(args: &[&str], target: &[String]) -> Result<String, String> {
+            let out = wrangler()
+                .args(args)
+                .args(target)
+                .output()
+                .map_err(|e| format!("wrangler: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "wrangler {}: {}{}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
+
+        /// The first JSON value in wrangler's output (it prints "Success!" after some of them).
+        fn first_json(text: &str) -> Result<serde_json::Value, String> {
+            let start = text.find(['[', '{']).ok_or("wrangler printed no JSON")?;
+            serde_json::Deserializer::from_str(&text[start..])
+                .into_iter::<serde_json::Value>()
+                .next()
+                .ok_or("wrangler printed no JSON")?
+                .map_err(|e| format!("wrangler's JSON: {e}"))
+        }
+
+        fn temp_file(name: &str, content: &str) -> Result<std::path::PathBuf, String> {
+            let p = std::env::temp_dir().join(format!("orggate-{}-{name}", std::process::id()));
+            std::fs::write(&p, content).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok(p)
+        }
+
+        /// Every key and value in the namespace.
+        fn remote(target: &[String]) -> Result<BTreeMap<String, String>, String> {
+            let listed = first_json(&wrangler_out(&["kv", "key", "list"], target)?)?;
+            let keys: Vec<String> = listed
+                .as_array()
+                .ok_or("wrangler kv key list: not a list")?
+                .iter()
+                .filter_map(|k| k["name"].as_str().map(str::to_string))
+                .collect();
+            if keys.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            let file = temp_file(
+                "keys.json",
+                &serde_json::to_string(&keys).unwrap_or_default(),
+            )?;
+            let got = wrangler_out(&["kv", "bulk", "get", &file.to_string_lossy()], target);
+            let _ = std::fs::remove_file(&file);
+            let got = first_json(&got?)?;
+            let mut out = BTreeMap::new();
+            for k in keys {
+                if let Some(v) = got[&k]["value"].as_str() {
+                    out.insert(k, v.to_string());
+                }
+            }
+            Ok(out)
+        }
+
+        pub fn run(args: &[String]) -> i32 {
+            match run_inner(args) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("orggate kv: {e}");
+                    2
+                }
+            }
+        }
+
+        fn run_inner(args: &[String]) -> Result<i32, String> {
+            let (Some(cmd), Some(dir)) = (args.first(), args.get(1)) else {
+                return Err("usage: orggate kv push|pull|diff DIR ... (see --help)".into());
+            };
+            let dir = Path::new(dir);
+            let target = target(args)?;
+            match cmd.as_str() {
+                "push" => {
+                    let local = match entries(dir) {
+                        Ok(e) => e,
+                        Err(errors) => {
+                            for e in errors {
+                                eprintln!("{e}");
+                            }
+                            eprintln!("orggate kv: nothing pushed");
+                            return Ok(1);
+                        }
+                    };
+                    if args.iter().any(|a| a == "--dry-run") {
+                        for k in local.keys() {
+                            println!("would put {k}");
+                        }
+                        return Ok(0);
+                    }
+                    let bulk: Vec<serde_json::Value> = local
+                        .iter()
+                        .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                        .collect();
+                    let file = temp_file(
+                        "bulk.json",
+                        &serde_json::to_string(&bulk).unwrap_or_default(),
+                    )?;
+                    let r = wrangler_out(&["kv", "bulk", "put", &file.to_string_lossy()], &target);
+                    let _ = std::fs::remove_file(&file);
+                    r?;
+                    println!("pushed {} entries", local.len());
+                    Ok(0)
+                }
+                "pull" => {
+                    let kv = remote(&target)?;
+                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                    let mut aliases = BTreeMap::new();
+                    let mut written = 0;
+                    for (k, v) in &kv {
+                        let file = if k == "settings" {
+                            Some("settings.json".to_string())
+                        } else if let Some(id) = k.strip_prefix("org:") {
+                            Some(if id.starts_with("org_") {
+                                format!("{id}.json")
+                            } else {
+                                format!("org_{id}.json")
+                            })
+                        } else {
+                            if k.starts_with("host:") || k.starts_with("domain:") {
+                                aliases.insert(k.clone(), v.clone());
+                            }
+                            None
+                        };
+                        if let Some(f) = file {
+                            std::fs::write(dir.join(&f), v).map_err(|e| format!("{f}: {e}"))?;
+                            written += 1;
+                        }
+                    }
+                    if !aliases.is_empty() {
+                        let text = serde_json::to_string_pretty(&aliases).unwrap_or_default();
+                        std::fs::write(dir.join("aliases.json"), text + "\n")
+                            .map_err(|e| format!("aliases.json: {e}"))?;
+                    }
+                    println!(
+                        "pulled {written} documents and {} aliases into {}",
+                        aliases.len(),
+                        dir.display()
+                    );
+                    Ok(0)
+                }
+                "diff" => {
+                    let local = entries(dir).map_err(|e| e.join("\n"))?;
+                    let changes = diff(&local, &remote(&target)?);
+                    let mut pending = false;
+                    for c in &changes {
+                        match c {
+                            Change::Add(k) => {
+                                pending = true;
+                                println!("+ {k}");
+                            }
+                            Change::Update(k) => {
+                                pending = true;
+                                println!("~ {k}");
+                            }
+                            Change::OnlyInKv(k) => println!("= {k} (only in KV)"),
+                        }
+                    }
+                    if !pending {
+                        println!("KV has everything in {}", dir.display());
+                    }
+                    Ok(i32::from(pending))
+                }
+                other => Err(format!("unknown kv command {other:?}")),
             }
         }
     }
