@@ -42,6 +42,7 @@ const DAY_S: u64 = 86_400;
 const WEEK_S: u64 = 7 * DAY_S;
 
 /// Parses JSON text into a raw type, reporting serde errors with their JSON path.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn parse_raw<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -53,6 +54,14 @@ pub fn parse_raw<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Config
         };
         ConfigError::new(path, e.inner().to_string())
     })
+}
+
+/// In the Worker, serde's own error (what is wrong, with line and column) without the JSON path:
+/// tracking paths while deserializing doubled the deserializer code every isolate compiles on its
+/// first request. `orggate validate` names the path of the same error.
+#[cfg(target_arch = "wasm32")]
+pub fn parse_raw<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
+    serde_json::from_str(text).map_err(|e| ConfigError::new("$", e.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
