@@ -576,3 +576,54 @@ fn admin_page_forms_need_their_token_and_the_org_origin() {
     );
     assert_eq!(r.status, 403);
 }
+
+/// LogoFromAnywhere: with `settings.admin.logo_hosts`, an org admin's logo comes from those
+/// hosts or the Worker's own assets; an operator is not limited.
+#[test]
+fn the_tenant_limits_where_logos_come_from() {
+    let ports = admin_stack();
+    let mut settings: Value = serde_json::from_str(&ports.store.peek("settings").unwrap()).unwrap();
+    settings["admin"]["logo_hosts"] = json!(["cdn.saas.example"]);
+    ports.store.put("settings", &settings.to_string());
+    let engine = Engine::new();
+    let logo = |u: &str| json!({"branding": {"logo_url": u}});
+    let r = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v0\""),
+        logo("https://tracker.evil.example/pixel.svg"),
+    );
+    assert_eq!(
+        (r.status, r.body["path"].as_str()),
+        (400, Some("$.branding.logo_url")),
+        "{}",
+        r.body
+    );
+    assert_eq!(ports.writer.writes.get(), 0);
+    let r = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v0\""),
+        logo("https://CDN.saas.example/acme.svg"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v1\""),
+        logo("/_orggate/assets/acme-logo.svg"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let operator = token("globex", "ops|1", &["orggate:operator"]);
+    let r = patch(
+        &ports,
+        &engine,
+        &operator,
+        Some("\"v2\""),
+        logo("https://brand.acme.example/logo.svg"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -112,6 +112,36 @@ fn adopt(engine: &Engine, tenant: &TenantPolicy, org_id: &str, body: &serde_json
     }
 }
 
+/// What the tenant allows org admins beyond the fields they may edit: the logo's host
+/// (`settings.admin.logo_hosts`). The JSON path and reason of the first thing refused.
+pub fn tenant_allows(
+    tenant: &TenantPolicy,
+    role: state::Role,
+    patch: &serde_json::Value,
+) -> Result<(), (String, String)> {
+    if role == state::Role::Operator {
+        return Ok(());
+    }
+    if let (Some(hosts), Some(serde_json::Value::String(url))) = (
+        &tenant.admin.logo_hosts,
+        patch.pointer("/branding/logo_url"),
+    ) {
+        let host = url
+            .strip_prefix("https://")
+            .and_then(|r| r.split(['/', '?', '#']).next())
+            .map(str::to_ascii_lowercase);
+        let ok = url.starts_with("/_orggate/assets/")
+            || host.is_some_and(|h| hosts.contains(&h));
+        if !ok {
+            return Err((
+                "$.branding.logo_url".into(),
+                format!("logos come from /_orggate/assets/ or {}", hosts.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `If-Match: "v3"` (or `v3`, `W/"v3"`) → 3.
 fn if_match(ex: &Exchange) -> Option<u64> {
     let v = ex.req.header("if-match")?.trim();
@@ -193,6 +223,13 @@ pub fn handle(
         }
         ("PATCH", "/admin/api/org") => {
             let patch: serde_json::Value = json_body(ex)?;
+            if let Err((path, message)) = tenant_allows(tenant, actor.role, &patch) {
+                ex.log.deny(vec!["admin_patch_not_allowed".into()]);
+                return Ok(writer_answer(
+                    400,
+                    serde_json::json!({"error": "not_allowed_by_tenant", "path": path, "message": message}),
+                ));
+            }
             let command = state::Command::Patch {
                 if_match: if_match(ex),
                 patch,

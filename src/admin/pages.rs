@@ -202,17 +202,26 @@ pub(super) fn handle(
                     } else {
                         json!(logo.trim())
                     };
-                    let command = state::Command::Patch {
-                        if_match: revision,
-                        patch: json!({"display_name": f("display_name").trim(), "branding": branding}),
-                        actor: actor.clone(),
-                        now: ex.now,
-                    };
-                    let (s, b) = run(ex, org, &command)?;
-                    if s == 200 {
-                        adopt(engine, tenant, &org.org_id, &b, ex.now);
+                    let patch =
+                        json!({"display_name": f("display_name").trim(), "branding": branding});
+                    if let Err((path, message)) = super::tenant_allows(tenant, actor.role, &patch) {
+                        (
+                            400,
+                            json!({"error": "not_allowed_by_tenant", "path": path, "message": message}),
+                        )
+                    } else {
+                        let command = state::Command::Patch {
+                            if_match: revision,
+                            patch,
+                            actor: actor.clone(),
+                            now: ex.now,
+                        };
+                        let (s, b) = run(ex, org, &command)?;
+                        if s == 200 {
+                            adopt(engine, tenant, &org.org_id, &b, ex.now);
+                        }
+                        (s, b)
                     }
-                    (s, b)
                 }
                 "add_domain" => {
                     let domain = f("domain").trim().to_ascii_lowercase();
@@ -242,6 +251,10 @@ pub(super) fn handle(
                 (_, Some("txt_record_not_found")) => "The DNS record was not found yet. Publish it, wait a little, and try again.".to_string(),
                 (_, Some("domain_taken")) => "Another organization has already verified that domain.".to_string(),
                 (_, Some("invalid_domain")) => "That is not a domain name like example.com.".to_string(),
+                (_, Some("not_allowed_by_tenant")) => format!(
+                    "Not saved: {}.",
+                    body["message"].as_str().unwrap_or("not allowed")
+                ),
                 (_, Some(e)) => format!(
                     "Not saved: {e}{}",
                     body["path"].as_str().map(|p| format!(" at {p}")).unwrap_or_default()

@@ -184,6 +184,9 @@ pub struct RawAdmin {
     /// DNS-over-HTTPS resolver (JSON API) for domain verification (default Cloudflare's).
     #[serde(default)]
     pub dns_resolver: Option<String>,
+    /// Hosts an org admin may take a logo from (besides `/_orggate/assets/`); unset: any https.
+    #[serde(default)]
+    pub logo_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -806,6 +806,11 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                     }
                     None => "https://cloudflare-dns.com/dns-query".into(),
                 },
+                logo_hosts: raw
+                    .admin
+                    .logo_hosts
+                    .as_ref()
+                    .map(|hs| hs.iter().map(|h| h.to_ascii_lowercase()).collect()),
             },
         })
     }
@@ -829,6 +834,8 @@ pub struct AdminPolicy {
     pub operator_permission: Option<String>,
     /// DNS-over-HTTPS resolver (JSON API) for domain verification.
     pub dns_resolver: String,
+    /// Lowercase hosts an org admin may take a logo from; `None`: any https host.
+    pub logo_hosts: Option<Vec<String>>,
 }
 
 // ---------------------------------------------------------------------------------------------
