@@ -280,6 +280,14 @@ impl Engine {
 
     /// Records a DPoP proof's `jti` for its key; `false` if it was seen before and its proof would
     /// still be accepted (RFC 9449 §11.1: a replay). Expired ids are forgotten.
+    /// Has (`scope`, `jti`) been recorded and not yet expired? (Checks without recording.)
+    pub fn jti_seen(&self, scope: &str, jti: &str, now: u64) -> bool {
+        self.dpop_jtis
+            .borrow()
+            .get(&(scope.to_string(), jti.to_string()))
+            .is_some_and(|u| now < *u)
+    }
+
     pub fn dpop_jti_fresh(&self, jkt: &str, jti: &str, until: u64, now: u64) -> bool {
         let mut m = self.dpop_jtis.borrow_mut();
         let key = (jkt.to_string(), jti.to_string());

@@ -36,8 +36,6 @@ pub struct Exchange {
     /// The DPoP proof this request accepted (a replay of the pipeline must not take its own
     /// `jti` for a replay attack).
     pub dpop_accepted: Option<String>,
-    /// The back-channel logout token `jti` this request accepted (likewise).
-    pub logout_accepted: Option<String>,
     /// The CORS policy for this answer: the tenant's, then the route's once it is known
     /// (`None`: no CORS headers). Applied to every answer, refusals included.
     pub cors: Option<Rc<crate::authz::cors::CorsPolicy>>,
@@ -62,7 +60,6 @@ impl Exchange {
             round_trips: 0,
             provided_extras: None,
             dpop_accepted: None,
-            logout_accepted: None,
             cors: None,
             cors_answered: false,
         }

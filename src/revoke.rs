@@ -194,9 +194,22 @@ pub fn principal_revoked(
             .filter(|_| principal.caller == crate::token::CallerKind::Client),
         issued: Some(&principal.issued),
     };
+    facts_revoked(engine, io, tenant, org, &facts, now)
+}
+
+/// [`principal_revoked`] for facts gathered another way (a tenant operator, who is nobody's
+/// principal in the org).
+pub fn facts_revoked(
+    engine: &crate::engine::Engine,
+    io: &crate::io::Answers,
+    tenant: &crate::org::policy::TenantPolicy,
+    org: &crate::org::policy::OrgPolicy,
+    facts: &Facts<'_>,
+    now: u64,
+) -> Result<Option<&'static str>, crate::io::Pending<crate::org::LoadError>> {
     for scope in [TENANT_SCOPE, org.org_id.as_str()] {
         let set = crate::org::load_revocations(engine, io, tenant, scope, now)?;
-        if let Some(why) = set.check(&facts) {
+        if let Some(why) = set.check(facts) {
             return Ok(Some(why));
         }
     }

@@ -173,6 +173,8 @@ pub struct MemWriter {
     pub scopes: RefCell<HashMap<String, crate::revoke::Published>>,
     pub unpublished: RefCell<Vec<String>>,
     pub fail_publish: std::cell::Cell<u32>,
+    /// That many revocation writes fail outright (the Durable Object unreachable).
+    pub fail_writes: std::cell::Cell<u32>,
     pub writes: std::cell::Cell<u32>,
     /// Each org's administrative state and audit log (the Durable Object's storage).
     pub orgs: RefCell<HashMap<String, crate::admin::state::OrgState>>,
@@ -236,6 +238,11 @@ impl crate::ports::StateWriter for FakePorts {
         entries: &[crate::revoke::Entry],
         now: u64,
     ) -> Result<String, PortError> {
+        let f = self.writer.fail_writes.get();
+        if f > 0 {
+            self.writer.fail_writes.set(f - 1);
+            return Err(PortError::new("org_state", "scripted failure"));
+        }
         let doc = {
             let mut scopes = self.writer.scopes.borrow_mut();
             let current = scopes.entry(scope.to_string()).or_default();
@@ -267,14 +274,21 @@ impl crate::ports::StateWriter for FakePorts {
                 serde_json::json!({"entries": entries, "page": page, "total": all.len()}),
             ));
         }
-        let seed = self.store.peek(&format!("org:{org_id}"));
+        // What KV holds, when the writer owes it nothing (else KV is only behind).
+        let kv = if self.writer.unpublished_kv.borrow().is_empty() {
+            self.store.peek(&format!("org:{org_id}"))
+        } else {
+            None
+        };
         let out = {
             let mut orgs = self.writer.orgs.borrow_mut();
             let state = orgs.entry(org_id.to_string()).or_default();
-            execute(state, org_id, seed.as_deref(), command.clone())
+            execute(state, org_id, kv.as_deref(), command.clone())
         };
-        if let Some(a) = out.audit {
-            self.writer.writes.set(self.writer.writes.get() + 1);
+        for a in out.audit {
+            if a.op != "external_change" {
+                self.writer.writes.set(self.writer.writes.get() + 1);
+            }
             self.writer
                 .audits
                 .borrow_mut()

@@ -32,6 +32,14 @@ fn token(org: &str, sub: &str, perms: &[&str]) -> String {
     ))
 }
 
+/// A tenant operator: a token that speaks for no org, with the operator permission.
+fn operator_token() -> String {
+    bearer(&demo_token(
+        json!({"sub": "ops|1", "org_id": null, "org_name": null,
+        "permissions": ["orggate:operator"]}),
+    ))
+}
+
 fn alice() -> String {
     token("acme", "auth0|alice", &["read:reports", "admin"])
 }
@@ -198,14 +206,15 @@ fn a_branding_change_reaches_the_login_page() {
 fn org_admins_are_limited_to_their_fields() {
     let ports = admin_stack();
     let engine = Engine::new();
+    let mut loose = get_org(&ports, &engine, &alice()).body["document"]["routes"].clone();
+    loose.as_array_mut().unwrap().push(
+        json!({"id": "org-admin-open", "path": "/admin/*", "require": "public", "loosen": true}),
+    );
     for (p, path) in [
         (json!({"org_id": "org_globex"}), "$.org_id"),
         (json!({"issuers": ["https://evil.example"]}), "$.issuers"),
         (json!({"allow_query_token": true}), "$.allow_query_token"),
-        (
-            json!({"routes": [{"id": "open", "path": "/admin/*", "require": "public", "loosen": true}]}),
-            "$.routes[0].loosen",
-        ),
+        (json!({"routes": loose}), "$.routes[4].loosen"),
         (
             json!({"branding": {"colors": {"primary": "blue"}}}),
             "$.branding.colors.primary",
@@ -220,29 +229,128 @@ fn org_admins_are_limited_to_their_fields() {
         );
     }
     assert_eq!(ports.writer.writes.get(), 0);
-    // A tightening rule is fine and takes effect: GET /api/reports now also needs `export`.
-    let mut routes = get_org(&ports, &engine, &alice()).body["document"]["routes"].clone();
-    routes
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"id": "export", "path": "/api/reports/export",
-        "methods": ["GET"], "require": {"permissions": ["export"]}}));
+    // A tightening rule under a base rule is fine and both hold: /admin/exports/* needs `admin`
+    // (base) and now `export` too.
+    let routes = get_org(&ports, &engine, &alice()).body["document"]["routes"].clone();
+    let with = |extra: Value| {
+        let mut r = routes.clone();
+        r.as_array_mut().unwrap().push(extra);
+        json!({ "routes": r })
+    };
+    let export = json!({"id": "org-admin-exports", "path": "/admin/exports/*", "methods": ["GET"],
+        "require": {"permissions": ["export"]}});
     let r = patch(
         &ports,
         &engine,
         &alice(),
         Some("\"v0\""),
-        json!({"routes": routes}),
+        with(export.clone()),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let h = send(
         &ports,
         &engine,
         "GET",
-        &format!("{ACME}/api/reports/export"),
+        &format!("{ACME}/admin/exports/1"),
         &[("authorization", &alice())],
     );
     assert_eq!(responded(&h).status, 403);
+    assert_eq!(body(responded(&h))["missing"], json!(["permission:export"]));
+    assert_eq!(ports.writer.writes.get(), 1);
+}
+
+/// OrgAdminOpensUnmatchedPath, OrgAdminShadowsTenantRule, OrgAdminDropsTenantRule: an org admin
+/// may not put a rule where no base rule applies (the tenant denies unmatched paths), under a
+/// rule the tenant's operators wrote for the org (the more specific one would replace it), nor
+/// change or remove those rules; an org admin's own rules are named `org-admin-…` and stay theirs.
+#[test]
+fn org_admin_rules_cannot_loosen_anything() {
+    let ports = admin_stack();
+    let engine = Engine::new();
+    let routes = get_org(&ports, &engine, &alice()).body["document"]["routes"].clone();
+    let with = |extra: Value| {
+        let mut r = routes.clone();
+        r.as_array_mut().unwrap().push(extra);
+        json!({ "routes": r })
+    };
+    for (rule, path) in [
+        (
+            json!({"id": "org-admin-open", "path": "/internal/*", "require": "authenticated"}),
+            "$.routes[4].path",
+        ),
+        (
+            json!({"id": "org-admin-pub", "path": "/internal/x", "require": "public"}),
+            "$.routes[4].path",
+        ),
+        (
+            json!({"id": "org-admin-export", "path": "/api/reports/export", "require": "authenticated"}),
+            "$.routes[4].path",
+        ),
+        (
+            json!({"id": "export", "path": "/admin/x/*", "require": "authenticated"}),
+            "$.routes[4].id",
+        ),
+    ] {
+        let r = patch(
+            &ports,
+            &engine,
+            &alice(),
+            Some("\"v0\""),
+            with(rule.clone()),
+        );
+        assert_eq!(
+            (r.status, r.body["path"].as_str()),
+            (400, Some(path)),
+            "{rule}: {}",
+            r.body
+        );
+    }
+    // Removing (or changing) one of the tenant's rules.
+    let mut fewer = routes.clone();
+    fewer
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["id"] != "admin-users");
+    let r = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v0\""),
+        json!({"routes": fewer}),
+    );
+    assert_eq!(
+        (r.status, r.body["path"].as_str()),
+        (400, Some("$.routes")),
+        "{}",
+        r.body
+    );
+    assert_eq!(ports.writer.writes.get(), 0, "nothing refused was written");
+    // The internal path stays shut.
+    let h = send(
+        &ports,
+        &engine,
+        "GET",
+        &format!("{ACME}/internal/x"),
+        &[("authorization", &alice())],
+    );
+    assert_eq!(body(responded(&h))["reason"], "no_matching_rule");
+    // An admin's own rule can be removed again by an admin.
+    let mine = json!({"id": "org-admin-exports", "path": "/admin/exports/*", "require": {"permissions": ["export"]}});
+    assert_eq!(
+        patch(&ports, &engine, &alice(), Some("\"v0\""), with(mine)).status,
+        200
+    );
+    assert_eq!(
+        patch(
+            &ports,
+            &engine,
+            &alice(),
+            Some("\"v1\""),
+            json!({"routes": routes})
+        )
+        .status,
+        200
+    );
 }
 
 /// AdminApiOpenToAnyone: every operation × {org admin, member, other org's admin, operator, no
@@ -259,7 +367,7 @@ fn authorization_matrix() {
     );
     let member = token("acme", "auth0|dave", &["read:reports"]);
     let globex_admin = token("globex", "auth0|carol", &["admin"]);
-    let operator = token("globex", "ops|1", &["orggate:operator"]);
+    let operator = operator_token();
     let ops: Vec<(&str, &str, Option<Value>)> = vec![
         ("GET", "/_orggate/admin/api/org", None),
         (
@@ -617,7 +725,7 @@ fn the_tenant_limits_where_logos_come_from() {
         logo("/_orggate/assets/acme-logo.svg"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let operator = token("globex", "ops|1", &["orggate:operator"]);
+    let operator = operator_token();
     let r = patch(
         &ports,
         &engine,
@@ -626,4 +734,198 @@ fn the_tenant_limits_where_logos_come_from() {
         logo("https://brand.acme.example/logo.svg"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// OrgAdminPromotesToOperator: the operator permission inside some org's token (an org admin can
+/// grant its members any role) is not tenant operator status; a revoked operator is refused.
+#[test]
+fn operators_speak_for_no_org_and_can_be_revoked() {
+    let ports = admin_stack();
+    let engine = Engine::new();
+    let org_scoped = token("globex", "ops|2", &["orggate:operator"]);
+    assert_eq!(get_org(&ports, &engine, &org_scoped).status, 401);
+    assert_eq!(get_org(&ports, &engine, &operator_token()).status, 200);
+    // The tenant revokes the operator (a tenant-wide not-before for its subject).
+    let entry = orggate::revoke::Entry {
+        kind: orggate::revoke::Kind::Sub,
+        value: "ops|1".into(),
+        at: NOW,
+        expires: NOW + 86_400,
+    };
+    use orggate::ports::StateWriter;
+    ports.revoke("*", &[entry], NOW).unwrap();
+    ports.clock.set_s(NOW + 31);
+    let r = get_org(&ports, &engine, &operator_token());
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (401, Some("revoked"))
+    );
+}
+
+/// StaleWriterOverwritesKv: an operator changes acme's document in KV directly (`orggate kv
+/// push`); the writer's copy is now stale. An org admin's edit based on the old revision gets
+/// 412, the next read shows the operator's change (audited as external), and an edit on it keeps
+/// the operator's change.
+#[test]
+fn a_change_made_in_kv_is_not_overwritten_by_the_writer() {
+    let ports = admin_stack();
+    let engine = Engine::new();
+    let r = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v0\""),
+        json!({"display_name": "Acme A"}),
+    );
+    assert_eq!(r.status, 200);
+    let mut doc: Value = serde_json::from_str(&ports.store.peek("org:org_acme").unwrap()).unwrap();
+    doc["allow_query_token"] = json!(false);
+    doc["m2m_clients"] = json!(["ops-batch"]);
+    ports.store.put("org:org_acme", &doc.to_string());
+    let stale = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v1\""),
+        json!({"display_name": "Acme B"}),
+    );
+    assert_eq!(
+        (stale.status, &stale.body["revision"]),
+        (412, &json!(2)),
+        "{}",
+        stale.body
+    );
+    let now = get_org(&ports, &engine, &alice());
+    assert_eq!(now.body["document"]["m2m_clients"], json!(["ops-batch"]));
+    let ok = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v2\""),
+        json!({"display_name": "Acme B"}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let kv: Value = serde_json::from_str(&ports.store.peek("org:org_acme").unwrap()).unwrap();
+    assert_eq!(
+        (kv["display_name"].clone(), kv["m2m_clients"].clone()),
+        (json!("Acme B"), json!(["ops-batch"]))
+    );
+    let audit = &ports.writer.audits.borrow()["org_acme"];
+    assert!(audit
+        .iter()
+        .any(|a| a.op == "external_change" && a.changes.iter().any(|c| c.path == "$.m2m_clients")));
+}
+
+/// OperatorRenameHijacksHost: renaming an org to another org's name would take its subdomain.
+#[test]
+fn a_rename_cannot_take_another_orgs_name() {
+    let ports = admin_stack();
+    let engine = Engine::new();
+    let r = patch(
+        &ports,
+        &engine,
+        &operator_token(),
+        Some("\"v0\""),
+        json!({"name": "globex"}),
+    );
+    assert_eq!(
+        (r.status, r.body["path"].as_str()),
+        (400, Some("$.name")),
+        "{}",
+        r.body
+    );
+    let r = patch(
+        &ports,
+        &engine,
+        &operator_token(),
+        Some("\"v0\""),
+        json!({"name": "acme-rockets"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        ports.store.peek("name:acme-rockets").as_deref(),
+        Some("org_acme")
+    );
+    assert!(ports.store.peek("name:acme").is_none());
+}
+
+/// OrgAdminGrantsAnything: with `settings.admin.grantable_permissions`/`_roles`, an org admin's
+/// IdP claim rules may grant only those.
+#[test]
+fn claim_rules_grant_only_what_the_tenant_allows() {
+    let ports = admin_stack();
+    let mut settings: Value = serde_json::from_str(&ports.store.peek("settings").unwrap()).unwrap();
+    settings["admin"]["grantable_permissions"] = json!(["read:docs", "reports:view"]);
+    settings["admin"]["grantable_roles"] = json!(["viewer"]);
+    ports.store.put("settings", &settings.to_string());
+    let engine = Engine::new();
+    let carol = token("globex", "auth0|carol", &["admin"]);
+    let call_patch = |p: Value| {
+        call(
+            &ports,
+            &engine,
+            "PATCH",
+            &format!("{GLOBEX}/_orggate/admin/api/org"),
+            &[("authorization", &carol), ("if-match", "\"v0\"")],
+            Some(p.to_string()),
+        )
+    };
+    let rules = |perms: Value, roles: Value| {
+        json!({"login": {"idp": {"claim_rules": [
+        {"claim": "groups", "contains": "everyone", "permissions": perms, "roles": roles}]}}})
+    };
+    let r = call_patch(rules(json!(["read:docs", "billing:manage"]), json!([])));
+    assert_eq!(
+        (r.status, r.body["path"].as_str()),
+        (400, Some("$.login.idp.claim_rules[0].permissions[1]")),
+        "{}",
+        r.body
+    );
+    let r = call_patch(rules(json!([]), json!(["owner"])));
+    assert_eq!(r.body["path"], "$.login.idp.claim_rules[0].roles[0]");
+    let r = call_patch(rules(json!(["reports:view"]), json!(["viewer"])));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// LaggingKvReverts: KV is eventually consistent, so the writer may read back one of its own
+/// older documents; that is KV lagging, not someone's change, and must not be adopted.
+#[test]
+fn an_older_document_of_the_writers_own_in_kv_is_not_adopted() {
+    let ports = admin_stack();
+    let engine = Engine::new();
+    assert_eq!(
+        patch(
+            &ports,
+            &engine,
+            &alice(),
+            Some("\"v0\""),
+            json!({"display_name": "One"})
+        )
+        .status,
+        200
+    );
+    let one = ports.store.peek("org:org_acme").unwrap();
+    assert_eq!(
+        patch(
+            &ports,
+            &engine,
+            &alice(),
+            Some("\"v1\""),
+            json!({"display_name": "Two"})
+        )
+        .status,
+        200
+    );
+    ports.store.put("org:org_acme", &one); // a location that has not seen the last write yet
+    let r = get_org(&ports, &engine, &alice());
+    assert_eq!(
+        (
+            r.body["revision"].clone(),
+            r.body["document"]["display_name"].clone()
+        ),
+        (json!(2), json!("Two"))
+    );
+    assert!(!ports.writer.audits.borrow()["org_acme"]
+        .iter()
+        .any(|a| a.op == "external_change"));
 }

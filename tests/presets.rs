@@ -345,6 +345,14 @@ fn audiences_are_required_for_every_other_preset() {
         "algorithms": ["RS256"], "preset": "workos"}]});
     let e = orggate::org::policy::check_document(&doc.to_string()).unwrap_err();
     assert!(e.to_string().contains("$.issuers[0].jwks_uri"), "{e}");
+    // Clerk session tokens without aud are bound to an app only by azp: the origins are required.
+    let doc = json!({"version": 1, "issuers": [{"issuer": "https://clerk.example.com",
+        "algorithms": ["RS256"], "preset": "clerk"}]});
+    let e = orggate::org::policy::check_document(&doc.to_string()).unwrap_err();
+    assert!(
+        e.to_string().contains("$.issuers[0].authorized_parties"),
+        "{e}"
+    );
     let doc = json!({"version": 1, "issuers": [{"issuer": "https://clerk.example.com",
         "algorithms": ["RS256"], "preset": "clerk", "authorized_parties": ["https://a.example/x"]}]});
     let e = orggate::org::policy::check_document(&doc.to_string()).unwrap_err();

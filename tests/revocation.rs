@@ -195,8 +195,9 @@ fn admin_api_authorization_matrix() {
         json!({"org_id": "org_globex", "org_name": "globex",
         "permissions": ["admin"]}),
     ));
-    let operator = bearer(&demo_token(json!({"sub": "ops|1", "org_id": "org_globex",
-        "org_name": "globex", "permissions": ["orggate:operator"]})));
+    // A tenant operator speaks for no org.
+    let operator = bearer(&demo_token(json!({"sub": "ops|1", "org_id": null,
+        "org_name": null, "permissions": ["orggate:operator"]})));
     for (who, auth, status, reason) in [
         ("member", member.as_str(), 403, "missing_requirement"),
         ("globex admin", globex_admin.as_str(), 401, "org_mismatch"),
@@ -540,4 +541,49 @@ fn logout_revokes_the_refresh_token_at_the_idp() {
         .headers
         .iter()
         .any(|(n, v)| n == "authorization" && v.starts_with("Basic ")));
+}
+
+/// LogoutLostOnRetry: a logout the writer could not take (501) is heard when the IdP sends the
+/// same token again; only a token already acted on is a replay.
+#[test]
+fn a_logout_that_failed_to_write_can_be_retried() {
+    let ports = revocable();
+    let engine = Engine::new();
+    ports.writer.fail_writes.set(1);
+    let t = logout_token(&eddsa_key(), json!({"jti": "lt-retry"}));
+    assert_eq!(backchannel(&ports, &engine, &t).0, 501);
+    assert_eq!(backchannel(&ports, &engine, &t).0, 200);
+    assert_eq!(backchannel(&ports, &engine, &t).0, 400);
+}
+
+/// RevocationOutlived: revocation entries are kept `max_token_lifetime_s` (plus leeway); a token
+/// that could outlive them is refused, so a revoked long-lived token never comes back.
+#[test]
+fn tokens_may_not_outlive_revocation_entries() {
+    let ports = revocable();
+    let engine = Engine::new();
+    let long = bearer(&bob(json!({"exp": NOW + 2 * 86_400})));
+    let h = get(&ports, &engine, &long);
+    assert_eq!(body_of(responded(&h))["reason"], "token_lifetime_too_long");
+    forwarded(&get(
+        &ports,
+        &engine,
+        &bearer(&bob(json!({"exp": NOW + 86_400}))),
+    ));
+}
+
+/// StaleRevocationsForever: while KV is unreachable an isolate keeps its last revocation sets for
+/// up to an hour past their refresh; after that a credentialed request fails closed (503) rather
+/// than being checked against nothing.
+#[test]
+fn revocation_sets_are_not_trusted_stale_forever() {
+    let ports = revocable();
+    let engine = Engine::new();
+    let token = bearer(&bob(json!({"exp": NOW + 86_400})));
+    forwarded(&get(&ports, &engine, &token));
+    ports.store.fail.set(true);
+    ports.clock.set_s(NOW + 20 + 3_000);
+    forwarded(&get(&ports, &engine, &token));
+    ports.clock.set_s(NOW + 20 + 3_700);
+    assert_eq!(responded(&get(&ports, &engine, &token)).status, 503);
 }

@@ -590,3 +590,55 @@ fn sender_constrained_token_presented_as_bearer_is_refused() {
         }
     }
 }
+
+/// LogoutCsrfOldBrowser: a browser that sends no Fetch Metadata is asked too when it has a
+/// session; the question's link carries a token bound to that session, which signs out, and a
+/// forged or missing token does not.
+#[test]
+fn logout_without_fetch_metadata_needs_the_session_token() {
+    let ports = stack();
+    let engine = Engine::new();
+    let cookie = session_cookie(&demo_token(json!({})));
+    let ask = send(
+        &ports,
+        &engine,
+        "GET",
+        "http://acme.localhost:8787/_orggate/logout?everywhere=1",
+        &[("cookie", &cookie), ("accept", "text/html")],
+    );
+    let r = responded(&ask);
+    assert_eq!(r.status, 200);
+    let html = String::from_utf8_lossy(&r.body).to_string();
+    let href = html
+        .split("href=\"")
+        .nth(1)
+        .and_then(|h| h.split('"').next())
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        href.contains("confirm=") && href.contains("everywhere=1"),
+        "{href}"
+    );
+    for forged in [
+        "/_orggate/logout?confirm=AAAA&everywhere=1",
+        "/_orggate/logout?everywhere=1",
+    ] {
+        let out = send(
+            &ports,
+            &engine,
+            "GET",
+            &format!("http://acme.localhost:8787{forged}"),
+            &[("cookie", &cookie), ("accept", "text/html")],
+        );
+        assert_eq!(responded(&out).status, 200, "{forged}: still asking");
+    }
+    let out = send(
+        &ports,
+        &engine,
+        "GET",
+        &format!("http://acme.localhost:8787{href}"),
+        &[("cookie", &cookie), ("accept", "text/html")],
+    );
+    assert_eq!(responded(&out).status, 302, "{:?}", out.log);
+}

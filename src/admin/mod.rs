@@ -130,13 +130,173 @@ pub fn tenant_allows(
             .strip_prefix("https://")
             .and_then(|r| r.split(['/', '?', '#']).next())
             .map(str::to_ascii_lowercase);
-        let ok = url.starts_with("/_orggate/assets/")
-            || host.is_some_and(|h| hosts.contains(&h));
+        let ok = url.starts_with("/_orggate/assets/") || host.is_some_and(|h| hosts.contains(&h));
         if !ok {
             return Err((
                 "$.branding.logo_url".into(),
                 format!("logos come from /_orggate/assets/ or {}", hosts.join(", ")),
             ));
+        }
+    }
+    // Claim rules grant what the IdP's users get in this org: only what the tenant lets org
+    // admins hand out.
+    if let Some(rules) = patch
+        .pointer("/login/idp/claim_rules")
+        .and_then(|r| r.as_array())
+    {
+        for (i, rule) in rules.iter().enumerate() {
+            for (field, allowed) in [
+                ("permissions", &tenant.admin.grantable_permissions),
+                ("roles", &tenant.admin.grantable_roles),
+            ] {
+                let Some(allowed) = allowed else { continue };
+                for (j, g) in rule[field].as_array().into_iter().flatten().enumerate() {
+                    if !g.as_str().is_some_and(|g| allowed.iter().any(|a| a == g)) {
+                        return Err((
+                            format!("$.login.idp.claim_rules[{i}].{field}[{j}]"),
+                            format!("org admins may grant only {}", allowed.join(", ")),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The id prefix of route rules an org admin writes: those are the only rules an org admin may
+/// change or remove (the others are the tenant's operators').
+pub const ADMIN_ROUTE_PREFIX: &str = "org-admin-";
+
+/// Concrete paths a route pattern covers, to ask the tenant's base rules about: the pattern with
+/// each `:param` filled in, and for a trailing `*` both the prefix itself and a path under it.
+fn probe_paths(pattern: &str) -> Vec<String> {
+    let fill = |p: &str| -> String {
+        p.split('/')
+            .map(|seg| {
+                if seg.starts_with(':') {
+                    "orggate-probe"
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    match pattern.strip_suffix("/*") {
+        Some(prefix) => {
+            let base = fill(prefix);
+            let base = if base.is_empty() {
+                "/".to_string()
+            } else {
+                base
+            };
+            let under = format!("{}/orggate-probe/orggate-probe", base.trim_end_matches('/'));
+            vec![base, under]
+        }
+        None => vec![fill(pattern)],
+    }
+}
+
+/// An org admin's route rules may only tighten what the tenant already allows: rules the tenant's
+/// operators wrote stay as they are, and a rule an org admin writes (id `org-admin-…`) must lie
+/// where a base rule already applies, both requirements then holding. Where no base rule
+/// matches, the tenant's `unmatched` setting is the baseline, so a rule there would open what the
+/// tenant keeps shut (`deny`), or make public what needs a sign-in (`authenticated`).
+fn routes_only_tighten(
+    tenant: &TenantPolicy,
+    current_doc: &serde_json::Value,
+    new: &[serde_json::Value],
+) -> Result<(), (String, String)> {
+    let id_of = |r: &serde_json::Value| r["id"].as_str().unwrap_or_default().to_string();
+    let current: Vec<serde_json::Value> = current_doc["routes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let current = current.as_slice();
+    // The tenant's operators' own org rules: an org admin's rule must not shadow one of them
+    // (inside the org's table the most specific rule wins, so it would replace it).
+    let operators_rules = {
+        let mut d = current_doc.clone();
+        d["routes"] = serde_json::Value::Array(
+            current
+                .iter()
+                .filter(|r| !id_of(r).starts_with(ADMIN_ROUTE_PREFIX))
+                .cloned()
+                .collect(),
+        );
+        OrgPolicy::parse(&d.to_string()).ok()
+    };
+    for r in current {
+        let id = id_of(r);
+        if id.starts_with(ADMIN_ROUTE_PREFIX) {
+            continue;
+        }
+        if !new.contains(r) {
+            return Err((
+                "$.routes".into(),
+                format!(
+                    "the rule {id:?} is the tenant's: an org admin may not change or remove it"
+                ),
+            ));
+        }
+    }
+    const ALL: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    for (i, r) in new.iter().enumerate() {
+        if current.contains(r) && !id_of(r).starts_with(ADMIN_ROUTE_PREFIX) {
+            continue; // one of the tenant's, unchanged
+        }
+        if !id_of(r).starts_with(ADMIN_ROUTE_PREFIX) {
+            return Err((
+                format!("$.routes[{i}].id"),
+                format!("rules an org admin writes have ids starting with {ADMIN_ROUTE_PREFIX:?}"),
+            ));
+        }
+        if current.contains(r) {
+            continue;
+        }
+        let methods: Vec<String> = match r["methods"].as_array() {
+            Some(ms) => ms
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_ascii_uppercase))
+                .collect(),
+            None => ALL.iter().map(|m| m.to_string()).collect(),
+        };
+        let public = r["require"] == "public";
+        for probe in probe_paths(r["path"].as_str().unwrap_or("/")) {
+            let Ok(path) = crate::authz::path::normalize(&probe) else {
+                return Err((
+                    format!("$.routes[{i}].path"),
+                    "not a path orggate can match".into(),
+                ));
+            };
+            for m in &methods {
+                let shadows = operators_rules.as_ref().is_some_and(|o| {
+                    !matches!(
+                        o.routes.lookup_strict(m, &path),
+                        crate::authz::routes::RouteLookup::NoMatch
+                    )
+                });
+                if shadows {
+                    return Err((
+                        format!("$.routes[{i}].path"),
+                        format!("{m} {probe} is under one of the tenant's rules for this org; a rule there would replace it"),
+                    ));
+                }
+                let covered = matches!(
+                    tenant.base_routes.lookup_strict(m, &path),
+                    crate::authz::routes::RouteLookup::Matched(_)
+                );
+                let fine = covered
+                    || (tenant.unmatched == crate::org::policy::Unmatched::Authenticated
+                        && !public);
+                if !fine {
+                    return Err((
+                        format!("$.routes[{i}].path"),
+                        format!("{m} {probe} has no base rule: a rule there would loosen the tenant's {:?} for unmatched paths", tenant.unmatched),
+                    ));
+                }
+            }
         }
     }
     Ok(())
@@ -205,8 +365,30 @@ pub fn handle(
             }
         }
     }
-    let admin = caller(engine, host, ex, tenant, org)?;
+    let (admin, cookies) = caller(engine, host, ex, tenant, org)?;
     ex.log.subject = Some(admin.subject().to_string());
+    let out = dispatch(engine, host, ex, tenant, org, admin, &method, endpoint)?;
+    Ok(match out {
+        Outcome::Respond(mut r) if !cookies.is_empty() => {
+            r.headers
+                .extend(cookies.into_iter().map(|c| ("set-cookie".to_string(), c)));
+            Outcome::Respond(r)
+        }
+        other => other,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dispatch(
+    engine: &Engine,
+    host: &dyn Host,
+    ex: &mut Exchange,
+    tenant: &TenantPolicy,
+    org: &Rc<OrgPolicy>,
+    admin: Admin,
+    method: &str,
+    endpoint: &str,
+) -> Result<Outcome, Halt> {
     let actor = state::Actor {
         subject: admin.subject().to_string(),
         role: match admin {
@@ -214,16 +396,38 @@ pub fn handle(
             Admin::Operator(_) => state::Role::Operator,
         },
     };
-    match (method.as_str(), endpoint) {
+    match (method, endpoint) {
         ("POST", "/admin/api/revocations") => revocations(engine, ex, tenant, org),
         ("GET", "/admin/api/org") => {
-            let (status, body) = run(ex, org, &state::Command::Get)?;
+            let (status, body) = run(ex, org, &state::Command::Get { now: ex.now })?;
             ex.log.allow(vec!["admin_read".into()]);
             Ok(writer_answer(status, body))
         }
         ("PATCH", "/admin/api/org") => {
             let patch: serde_json::Value = json_body(ex)?;
-            if let Err((path, message)) = tenant_allows(tenant, actor.role, &patch) {
+            let mut allowed = tenant_allows(tenant, actor.role, &patch);
+            if let (Ok(()), state::Role::OrgAdmin, Some(new)) = (
+                &allowed,
+                actor.role,
+                patch.get("routes").and_then(|r| r.as_array()),
+            ) {
+                let (status, body) = run(ex, org, &state::Command::Get { now: ex.now })?;
+                if status != 200 {
+                    return Ok(writer_answer(status, body));
+                }
+                allowed = routes_only_tighten(tenant, &body["document"], new);
+            }
+            // An operator's rename must not take another org's name (and with it its host).
+            if let (Ok(()), Some(name)) = (&allowed, patch.get("name").and_then(|n| n.as_str())) {
+                let key = crate::org::resolve::name_key(name);
+                if let Some(owner) = crate::org::lookup_alias(engine, &ex.io, tenant, &key, ex.now)?
+                {
+                    if owner.as_str() != org.org_id {
+                        allowed = Err(("$.name".into(), format!("{name:?} is another org's name")));
+                    }
+                }
+            }
+            if let Err((path, message)) = allowed {
                 ex.log.deny(vec!["admin_patch_not_allowed".into()]);
                 return Ok(writer_answer(
                     400,
@@ -310,7 +514,7 @@ fn verify_domain(
     actor: state::Actor,
 ) -> Result<(u16, serde_json::Value), Halt> {
     let domain = domain.trim().to_ascii_lowercase();
-    let (status, body) = run(ex, org, &state::Command::Get)?;
+    let (status, body) = run(ex, org, &state::Command::Get { now: ex.now })?;
     if status != 200 {
         return Ok((status, body));
     }
@@ -406,14 +610,15 @@ fn revocations(
     }
 }
 
-/// The caller, if it may administer `org`.
+/// The caller, if it may administer `org`, and the cookies of a session refreshed on the way
+/// (they must reach the browser, or a rotated refresh token would be reused).
 pub fn caller(
     engine: &Engine,
     host: &dyn Host,
     ex: &mut Exchange,
     tenant: &TenantPolicy,
     org: &Rc<OrgPolicy>,
-) -> Result<Admin, Halt> {
+) -> Result<(Admin, Vec<String>), Halt> {
     let session_name = || {
         tenant.login.as_ref().and_then(|_| {
             ex.req
@@ -430,6 +635,7 @@ pub fn caller(
             return Err(unauthenticated("bearer_or_session_required"))
         }
     };
+    let mut cookies = Vec::new();
     let principal: Rc<Principal> = match found {
         Found::Token(raw) => {
             let claims = match verify(engine, host, ex, tenant, &raw) {
@@ -440,21 +646,53 @@ pub fn caller(
                     return Err(e.into());
                 }
             };
-            // A tenant operator: a token from an issuer not bound to one org.
+            // A tenant operator: a token from an issuer not bound to one org, that speaks for no
+            // org at all (a permission held *in* some org is that org's to grant, not the
+            // tenant's), holding the operator permission.
+            let id = &claims.identity;
             let operator = tenant.admin.operator_permission.as_ref().is_some_and(|p| {
-                claims.identity.permissions.contains(p)
+                id.permissions.contains(p)
+                    && id.org_id.is_none()
+                    && id.org_name.is_none()
+                    && id.member_of.is_empty()
                     && tenant
                         .issuer(&claims.issuer)
                         .is_some_and(|i| i.orgs.is_none())
             });
             if operator {
-                let who = claims
-                    .identity
+                let who = id
                     .subject
                     .clone()
-                    .or_else(|| claims.identity.client_id.clone())
+                    .or_else(|| id.client_id.clone())
                     .unwrap_or_default();
-                return Ok(Admin::Operator(who));
+                // Revoked operators are refused like anyone (tenant-wide and this org's entries).
+                let issued = crate::revoke::Issued {
+                    jti: claims
+                        .claims
+                        .get("jti")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string),
+                    at: claims.claims.get("iat").and_then(serde_json::Value::as_u64),
+                    sid: claims
+                        .claims
+                        .get("sid")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string),
+                };
+                let facts = crate::revoke::Facts {
+                    subject: id.subject.as_deref(),
+                    client_id: id
+                        .client_id
+                        .as_deref()
+                        .filter(|_| id.caller == Some(crate::token::CallerKind::Client)),
+                    issued: Some(&issued),
+                };
+                if crate::revoke::facts_revoked(engine, &ex.io, tenant, org, &facts, ex.now)?
+                    .is_some()
+                {
+                    return Err(unauthenticated("revoked"));
+                }
+                return Ok((Admin::Operator(who), Vec::new()));
             }
             match scope_to_org(&claims, org, tenant) {
                 Ok(p) => Rc::new(p),
@@ -462,6 +700,11 @@ pub fn caller(
             }
         }
         Found::Session(sealed) => {
+            // Orgs told apart by path or header share one origin: a page of another org's could
+            // use this org's session from the same origin. Administration there needs a token.
+            if matches!(ex.log.resolved_via, Some("path" | "header")) {
+                return Err(forbidden("admin_needs_own_host", vec![]));
+            }
             if let Err(x) = check_session_request(&ex.req, &ex.origin(), &[]) {
                 ex.log.detail = Some(x.detail);
                 return Err(forbidden("cross_site_request", vec![]));
@@ -469,7 +712,13 @@ pub fn caller(
             match session_claims(engine, host, ex, tenant, org, &sealed)
                 .map_err(|n| Halt::Need(n.0))?
             {
-                SessionClaims::Valid { claims, issued, .. } => {
+                SessionClaims::Valid {
+                    claims,
+                    issued,
+                    set_cookies,
+                    ..
+                } => {
+                    cookies = set_cookies;
                     let mut p = scope_to_org(&claims, org, tenant)
                         .map_err(|e| unauthenticated(e.reason()))?;
                     p.issued.at = issued.at;
@@ -497,12 +746,15 @@ pub fn caller(
             vec![format!("permission:{perm}")],
         ));
     }
-    Ok(Admin::OrgAdmin(
-        principal
-            .subject
-            .clone()
-            .or_else(|| principal.client_id.clone())
-            .unwrap_or_default(),
+    Ok((
+        Admin::OrgAdmin(
+            principal
+                .subject
+                .clone()
+                .or_else(|| principal.client_id.clone())
+                .unwrap_or_default(),
+        ),
+        cookies,
     ))
 }
 

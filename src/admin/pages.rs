@@ -292,7 +292,7 @@ fn render_admin(
     status: u16,
     message: Option<String>,
 ) -> Result<Outcome, Halt> {
-    let (s, body) = run(ex, org, &state::Command::Get)?;
+    let (s, body) = run(ex, org, &state::Command::Get { now: ex.now })?;
     if s != 200 {
         return Err(Refusal::Internal {
             detail: body.to_string(),

@@ -7,8 +7,10 @@
 //!   412 with the current revision, so two admins never silently overwrite each other.
 //! - **What an org admin may change**: [`ORG_ADMIN_EDITABLE`]. Any other changed field is
 //!   refused with its JSON path. Route rules may only tighten the tenant's: no `loosen`, no
-//!   `cross_site_origins`, no `cors`, no `upstream` but the org's own static site. A tenant
-//!   operator may change anything but the org id.
+//!   `cross_site_origins`, no `cors`, no `upstream` but the org's own static site (here); where
+//!   they may lie, and which rules are the tenant's, is checked by the Worker against the tenant's
+//!   base rules before the command is sent (`admin::routes_only_tighten`). A tenant operator may
+//!   change anything but the org id.
 //! - The result is validated by the same validator the Worker runs ([`OrgPolicy::parse`]).
 //! - Every change is audited (actor, time, operation, each changed path before and after) and
 //!   published to KV: the writer keeps what it must still publish and retries until KV has it.
@@ -70,13 +72,41 @@ pub struct OrgState {
     /// How many audit entries exist (the next one's sequence number).
     #[serde(default)]
     pub audit_count: u64,
+    /// Digests of the documents this writer published (the last [`PUBLISHED_KEPT`]): KV is
+    /// eventually consistent, so reading one of these back is KV lagging behind, not someone
+    /// else's change.
+    #[serde(default)]
+    pub published: Vec<String>,
+}
+
+/// How many published documents' digests the writer remembers.
+pub const PUBLISHED_KEPT: usize = 64;
+
+/// A document's digest, independent of how its JSON text was formatted.
+fn digest(doc: &Map<String, Value>) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::to_string(doc).unwrap_or_default();
+    crate::b64::encode(&Sha256::digest(canonical.as_bytes()))
+}
+
+impl OrgState {
+    fn remember_published(&mut self, doc: &Map<String, Value>) {
+        let d = digest(doc);
+        self.published.retain(|x| *x != d);
+        self.published.push(d);
+        if self.published.len() > PUBLISHED_KEPT {
+            self.published.remove(0);
+        }
+    }
 }
 
 /// What the writer is asked to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
-    Get,
+    Get {
+        now: u64,
+    },
     Patch {
         if_match: Option<u64>,
         patch: Value,
@@ -125,7 +155,8 @@ pub struct AuditEntry {
 pub struct Outcome {
     pub status: u16,
     pub body: Value,
-    pub audit: Option<AuditEntry>,
+    /// Audit entries to append, in order.
+    pub audit: Vec<AuditEntry>,
     /// KV writes (`None`: delete) the writer owes, in order.
     pub publish: Vec<(String, Option<String>)>,
 }
@@ -137,7 +168,7 @@ fn answer(status: u16, body: Value) -> Outcome {
     Outcome {
         status,
         body,
-        audit: None,
+        audit: Vec::new(),
         publish: Vec::new(),
     }
 }
@@ -295,21 +326,63 @@ impl OrgState {
     }
 }
 
-/// Runs `cmd` on `state`. `seed`: the org document in KV, read by the writer the first time
-/// (before it holds the document itself). `Audit` is the writer's to answer (entries are kept
-/// one by one); here it is refused.
-pub fn execute(state: &mut OrgState, org_id: &str, seed: Option<&str>, cmd: Command) -> Outcome {
-    if state.doc.is_none() {
-        match seed.and_then(|t| serde_json::from_str::<Map<String, Value>>(t).ok()) {
-            Some(d) => state.doc = Some(d),
-            None => return refuse(404, "unknown_org", json!({})),
+/// Runs `cmd` on `state`. `kv`: the org document KV holds now, passed when the writer owes KV
+/// nothing: it seeds a writer that has no copy yet, and when it is a document this writer never
+/// published (not merely an older one of its own, which an eventually consistent KV may still
+/// serve), someone changed KV outside the admin API (an operator's `orggate kv push`). The writer then takes KV's document as the truth, bumps the
+/// revision (so an edit based on the old one gets 412 and is made again on what is there now)
+/// and audits the change, instead of republishing its stale copy over it. `Audit` is the
+/// writer's to answer (entries are kept one by one); here it is refused.
+pub fn execute(state: &mut OrgState, org_id: &str, kv: Option<&str>, cmd: Command) -> Outcome {
+    let in_kv = kv.and_then(|t| serde_json::from_str::<Map<String, Value>>(t).ok());
+    let mut external = Vec::new();
+    match (state.doc.clone(), in_kv) {
+        (None, Some(d)) => {
+            state.remember_published(&d);
+            state.doc = Some(d);
         }
+        (None, None) => return refuse(404, "unknown_org", json!({})),
+        // KV holds something this writer never published: someone changed it outside.
+        (Some(mine), Some(theirs))
+            if mine != theirs && !state.published.contains(&digest(&theirs)) =>
+        {
+            state.remember_published(&theirs);
+            let mut changes = Vec::new();
+            diff(
+                "$",
+                &Value::Object(mine),
+                &Value::Object(theirs.clone()),
+                &mut changes,
+            );
+            state.doc = Some(theirs);
+            state.revision += 1;
+            let actor = Actor {
+                subject: "KV (outside the admin API)".into(),
+                role: Role::Operator,
+            };
+            let now = match &cmd {
+                Command::Get { now }
+                | Command::Patch { now, .. }
+                | Command::AddDomain { now, .. }
+                | Command::VerifyDomain { now, .. } => *now,
+                Command::Audit { .. } => 0,
+            };
+            external.push(state.audit(&actor, now, "external_change", changes));
+        }
+        _ => {}
     }
+    let mut out = run_command(state, org_id, cmd);
+    external.append(&mut out.audit);
+    out.audit = external;
+    out
+}
+
+fn run_command(state: &mut OrgState, org_id: &str, cmd: Command) -> Outcome {
     let Some(doc) = state.doc.clone() else {
         return refuse(404, "unknown_org", json!({}));
     };
     match cmd {
-        Command::Get => answer(200, state.view()),
+        Command::Get { .. } => answer(200, state.view()),
         Command::Audit { .. } => refuse(400, "not_here", json!({})),
         Command::Patch {
             if_match,
@@ -374,13 +447,14 @@ pub fn execute(state: &mut OrgState, org_id: &str, seed: Option<&str>, cmd: Comm
                     publish.push((format!("name:{old}"), None));
                 }
             }
+            state.remember_published(&new_doc);
             state.doc = Some(new_doc);
             state.revision += 1;
             let audit = state.audit(&actor, now, "patch", changes);
             Outcome {
                 status: 200,
                 body: state.view(),
-                audit: Some(audit),
+                audit: vec![audit],
                 publish,
             }
         }
@@ -423,7 +497,7 @@ pub fn execute(state: &mut OrgState, org_id: &str, seed: Option<&str>, cmd: Comm
                 status: 200,
                 body: json!({"domain": domain, "verified": false, "txt_name": txt_name,
                     "txt_value": txt_value, "revision": state.revision}),
-                audit: Some(audit),
+                audit: vec![audit],
                 publish: Vec::new(),
             }
         }
@@ -445,7 +519,7 @@ pub fn execute(state: &mut OrgState, org_id: &str, seed: Option<&str>, cmd: Comm
             Outcome {
                 status: 200,
                 body: json!({"domain": domain, "verified": true, "revision": state.revision}),
-                audit: Some(audit),
+                audit: vec![audit],
                 publish: vec![(format!("domain:{domain}"), Some(org_id.to_string()))],
             }
         }
@@ -467,7 +541,7 @@ mod tests {
         let mut s = OrgState::default();
         let seed = r#"{"version":1,"org_id":"org_a","name":"a","display_name":"A","routes":[]}"#;
         assert_eq!(
-            execute(&mut s, "org_a", Some(seed), Command::Get).status,
+            execute(&mut s, "org_a", Some(seed), Command::Get { now: 0 }).status,
             200
         );
         s
@@ -506,7 +580,7 @@ mod tests {
         assert_eq!(ok.body["revision"], 1);
         let stale = patch(&mut s, Some(0), json!({"display_name": "C"}));
         assert_eq!((stale.status, &stale.body["revision"]), (412, &json!(1)));
-        let a = ok.audit.unwrap();
+        let a = ok.audit[0].clone();
         assert_eq!(a.changes[0].path, "$.display_name");
         assert_eq!(
             (a.changes[0].before.clone(), a.changes[0].after.clone()),

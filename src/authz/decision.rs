@@ -347,7 +347,12 @@ pub fn scope_to_org(
                 _ => None,
             },
             at: claims.claims.get("iat").and_then(serde_json::Value::as_u64),
-            sid: None,
+            // Session-bound access tokens (Keycloak, Clerk, WorkOS) name their IdP session: a
+            // back-channel logout of that session refuses them too.
+            sid: match claims.claims.get("sid") {
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                _ => None,
+            },
         },
     })
 }

@@ -164,28 +164,27 @@ impl OrgState {
         if let Command::Audit { page } = body.command {
             return self.audit_page(page).await;
         }
+        // What KV holds now: it seeds a first use, and shows a change made outside the admin API
+        // (an operator's `kv push`), which must not be overwritten by this object's stale copy.
+        // Reading KV opens the input gate, so the state is read after it; KV only counts when
+        // this object owes it nothing (else KV is merely behind).
+        let kv = self
+            .env
+            .kv("ORGS")?
+            .get(&format!("org:{}", body.org_id))
+            .text()
+            .await
+            .map_err(rust_err)?;
         let mut st: AdminState = self.get_json("admin").await?;
-        if st.doc.is_none() {
-            // First use: the org document comes from KV (opens the input gate), then the state is
-            // read again in case another request seeded or wrote it meanwhile.
-            let seed = self
-                .env
-                .kv("ORGS")?
-                .get(&format!("org:{}", body.org_id))
-                .text()
-                .await
-                .map_err(rust_err)?;
-            st = self.get_json("admin").await?;
-            let out = execute(&mut st, &body.org_id, seed.as_deref(), body.command);
-            return self.commit(st, out).await;
-        }
-        let out = execute(&mut st, &body.org_id, None, body.command);
+        let owed: Vec<(String, Option<String>)> = self.get_json("owed").await?;
+        let kv = if owed.is_empty() { kv } else { None };
+        let out = execute(&mut st, &body.org_id, kv.as_deref(), body.command);
         self.commit(st, out).await
     }
 
     async fn commit(&self, st: AdminState, out: crate::admin::state::Outcome) -> Result<Response> {
-        if out.audit.is_some() || !out.publish.is_empty() {
-            if let Some(a) = &out.audit {
+        if !out.audit.is_empty() || !out.publish.is_empty() {
+            for a in &out.audit {
                 let a: &AuditEntry = a;
                 self.put_json(&format!("audit:{:012}", a.seq), a).await?;
             }

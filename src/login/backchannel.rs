@@ -169,13 +169,11 @@ pub fn receive(
         Err(e) => return refused(ex, e),
     };
     // A jti seen before is a replay (per isolate; a replay could only revoke the same thing
-    // again). The pipeline runs again after the write below: its own jti is not a replay.
-    if ex.logout_accepted.as_deref() != Some(logout.jti.as_str()) {
-        let key = format!("logout\0{}", client.issuer);
-        if !engine.dpop_jti_fresh(&key, &logout.jti, now.saturating_add(MAX_AGE_S), now) {
-            return refused(ex, Invalid::Replayed);
-        }
-        ex.logout_accepted = Some(logout.jti.clone());
+    // again). It is recorded once the revocation is written, so an IdP that retries after a
+    // failed write (501) is heard.
+    let jti_key = format!("logout\0{}", client.issuer);
+    if engine.jti_seen(&jti_key, &logout.jti, now) {
+        return refused(ex, Invalid::Replayed);
     }
     let expires = now.saturating_add(entry_lifetime(tenant));
     let entry = match (&logout.sid, &logout.sub) {
@@ -199,6 +197,7 @@ pub fn receive(
     ex.log.subject = logout.sub.clone();
     match write(engine, ex, tenant, &scope, vec![entry]).map_err(|n| Halt::Need(n.0))? {
         Ok(()) => {
+            engine.dpop_jti_fresh(&jti_key, &logout.jti, now.saturating_add(MAX_AGE_S), now);
             ex.log.allow(vec!["backchannel_logout".into()]);
             Ok(Outcome::Respond(
                 ResponseView::new(200).header("cache-control", "no-store"),
@@ -222,7 +221,8 @@ pub fn receive(
 /// longest session, or the longest token, whichever is longer).
 pub fn entry_lifetime(tenant: &TenantPolicy) -> u64 {
     let session = tenant.login.as_ref().map_or(0, |l| l.session_ttl);
-    session.max(tenant.revocation.max_token_lifetime_s)
+    // Tokens are refused beyond `max_token_lifetime_s` plus their issuer's leeway (at most 600).
+    session.max(tenant.revocation.max_token_lifetime_s) + 600
 }
 
 /// Writes `entries` through the scope's writer; on success this isolate takes the published set

@@ -245,14 +245,12 @@ pub fn handle_reserved(
         ("/find", None) => find_org(engine, ex, tenant),
         ("/start", Some(org)) => start(engine, host, ex, tenant, &org),
         ("/callback", Some(org)) => callback(engine, host, ex, tenant, &org),
-        ("/logout", Some(org))
-            if matches!(
-                ex.req.header("sec-fetch-site"),
-                Some("cross-site" | "same-site")
-            ) =>
-        {
-            // Another site sent the browser here: ask, so a link elsewhere cannot sign users out.
+        ("/logout", Some(org)) if !logout_confirmed(host, ex, tenant, &org) => {
+            // Another site sent the browser here, or a browser that does not say where a
+            // request comes from: ask, so a link elsewhere cannot sign users out. The answer
+            // carries a token only this session's page can know.
             let everywhere = query_param(query(ex), "everywhere").as_deref() == Some("1");
+            let token = logout_token(host, ex, tenant, &org).unwrap_or_default();
             Ok(page::message_page(
                 &page::Brand::org(&org),
                 200,
@@ -268,9 +266,10 @@ pub fn handle_reserved(
                 ),
                 Some((
                     format!(
-                        "{}/_orggate/logout{}",
+                        "{}/_orggate/logout?confirm={}{}",
                         ex.base,
-                        if everywhere { "?everywhere=1" } else { "" }
+                        page::url_encode(&token),
+                        if everywhere { "&everywhere=1" } else { "" }
                     )
                     .as_str(),
                     "Sign out",
@@ -774,6 +773,45 @@ fn callback(
     }
     ex.log.allow(vec!["login_complete".into()]);
     Ok(resp)
+}
+
+/// A token bound to this browser's session for this org (an HMAC under the session secret of
+/// the sealed session), so the sign-out question's answer cannot come from another site.
+fn logout_token(
+    host: &dyn Host,
+    ex: &Exchange,
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+) -> Option<String> {
+    use hmac::{Hmac, Mac};
+    let url = ex.req.url_parts()?;
+    let name = session_cookie_name(org, secure_cookies(tenant, &url));
+    let sealed = session::join_chunks(&jar(&ex.req), &name)?;
+    let secret = host.secret(&tenant.login.as_ref()?.session_keys)?;
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(format!("logout\0{}\0{sealed}", org.org_id).as_bytes());
+    Some(crate::b64::encode(&mac.finalize().into_bytes()))
+}
+
+/// Sign out now? From the org's own pages (Fetch Metadata `same-origin`, or `none`: typed,
+/// bookmarked), or with the sign-out question's token.
+fn logout_confirmed(
+    host: &dyn Host,
+    ex: &Exchange,
+    tenant: &TenantPolicy,
+    org: &OrgPolicy,
+) -> bool {
+    let site = ex.req.header("sec-fetch-site");
+    if matches!(site, Some("same-origin" | "none")) {
+        return true;
+    }
+    match logout_token(host, ex, tenant, org) {
+        // No session: nothing of orggate's to lose; an old browser (no Fetch Metadata) goes on,
+        // a cross-site request is still asked (the IdP's session is the user's).
+        None => site.is_none(),
+        Some(t) => query_param(query(ex), "confirm")
+            .is_some_and(|c| pkce::constant_time_eq(c.as_bytes(), t.as_bytes())),
+    }
 }
 
 fn logout(

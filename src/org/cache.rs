@@ -59,6 +59,14 @@ impl ConfigCache {
         self.slots.get(key).map(|s| s.entry.clone())
     }
 
+    /// [`Self::get_stale`], if the entry expired at most `max_age` seconds before `now`.
+    pub fn get_stale_within(&self, key: &str, now: u64, max_age: u64) -> Option<Entry> {
+        self.slots
+            .get(key)
+            .filter(|s| now <= s.until.saturating_add(max_age))
+            .map(|s| s.entry.clone())
+    }
+
     /// Same text as before: extend and return the compiled value without parsing again.
     pub fn revalidate(&mut self, key: &str, text: &str, until: u64) -> Option<Cached> {
         let d = digest(text);

@@ -187,6 +187,11 @@ pub struct RawAdmin {
     /// Hosts an org admin may take a logo from (besides `/_orggate/assets/`); unset: any https.
     #[serde(default)]
     pub logo_hosts: Option<Vec<String>>,
+    /// What an org admin's IdP claim rules may grant; unset: anything.
+    #[serde(default)]
+    pub grantable_permissions: Option<Vec<String>>,
+    #[serde(default)]
+    pub grantable_roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

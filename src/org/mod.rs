@@ -64,7 +64,13 @@ fn fetch_compiled<T>(
         Err(e) => {
             // Stale-if-error: a KV hiccup serves the last answer this isolate had (an org it
             // knew, a key it knew to be absent, such as an empty revocation set).
-            match engine.with_configs(|c| c.get_stale(key)) {
+            // Revocation sets are only trusted so stale: past that, their scope fails closed.
+            let stale = if key.starts_with("revoked:") {
+                engine.with_configs(|c| c.get_stale_within(key, now, REVOCATIONS_MAX_STALE_S))
+            } else {
+                engine.with_configs(|c| c.get_stale(key))
+            };
+            match stale {
                 Some(cache::Entry::Value(v)) => return Ok(unwrap(&v)),
                 Some(cache::Entry::Absent) => return Ok(None),
                 _ => {}
@@ -182,6 +188,9 @@ pub fn load_org(
     }
     Ok(org.filter(|o| !o.disabled))
 }
+
+/// How long past its refresh a revocation set may stand in while KV is unreachable.
+pub const REVOCATIONS_MAX_STALE_S: u64 = 3600;
 
 /// A scope's revocation set (KV `revoked:{org_id}`, `revoked:*` for the tenant), kept per
 /// isolate for the tenant's `revocation.refresh_s`; absent is empty. A document that does not

@@ -262,6 +262,15 @@ fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigErro
             "WorkOS session tokens are bound to your client only by its key set: set jwks_uri to https://api.workos.com/sso/jwks/{client_id}",
         ));
     }
+    if raw.audiences.is_empty()
+        && matches!(preset, Preset::Clerk)
+        && raw.authorized_parties.is_empty()
+    {
+        return Err(ConfigError::new(
+            format!("{path}.authorized_parties"),
+            "Clerk session tokens are bound to your app only by azp: list its origins",
+        ));
+    }
     let mut authorized_parties = Vec::new();
     for (i, o) in raw.authorized_parties.iter().enumerate() {
         authorized_parties.push(crate::authz::isolation::parse_origin(o).ok_or_else(|| {
@@ -811,6 +820,8 @@ impl TryFrom<&RawSettings> for TenantPolicy {
                     .logo_hosts
                     .as_ref()
                     .map(|hs| hs.iter().map(|h| h.to_ascii_lowercase()).collect()),
+                grantable_permissions: raw.admin.grantable_permissions.clone(),
+                grantable_roles: raw.admin.grantable_roles.clone(),
             },
         })
     }
@@ -836,6 +847,9 @@ pub struct AdminPolicy {
     pub dns_resolver: String,
     /// Lowercase hosts an org admin may take a logo from; `None`: any https host.
     pub logo_hosts: Option<Vec<String>>,
+    /// What an org admin's claim rules may grant; `None`: anything.
+    pub grantable_permissions: Option<Vec<String>>,
+    pub grantable_roles: Option<Vec<String>>,
 }
 
 // ---------------------------------------------------------------------------------------------

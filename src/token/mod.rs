@@ -93,6 +93,11 @@ pub enum TokenError {
         max_age: u64,
     },
     WrongAudience,
+    /// The token lives longer than `revocation.max_token_lifetime_s` (plus leeway) from now.
+    LifetimeTooLong {
+        exp: u64,
+        now: u64,
+    },
     /// `azp` is not one of the issuer's `authorized_parties`.
     WrongAuthorizedParty,
     /// The issuer's keys could not be fetched and no usable copy is left: an internal fault.
@@ -132,6 +137,7 @@ impl TokenError {
             TokenError::IssuedInFuture { .. } => "issued_in_future",
             TokenError::TooOld { .. } => "too_old",
             TokenError::WrongAudience => "wrong_audience",
+            TokenError::LifetimeTooLong { .. } => "token_lifetime_too_long",
             TokenError::WrongAuthorizedParty => "wrong_authorized_party",
             TokenError::KeysUnavailable { .. } => "keys_unavailable",
         }

@@ -122,6 +122,14 @@ pub fn verify_bound(
                 });
             }
             let exp = check_registered_claims(&entry.claims, issuer, now)?;
+            // Revocation entries are kept for `max_token_lifetime_s`: a token that could outlive
+            // them would come back after its revocation expired.
+            let limit = now
+                .saturating_add(tenant.revocation.max_token_lifetime_s)
+                .saturating_add(issuer.leeway);
+            if exp > limit {
+                return Err(TokenError::LifetimeTooLong { exp, now });
+            }
             check_binding(&entry.claims, binding)?;
             let identity = identity(&entry.claims, &issuer.preset, issuer.multi_org_claim())
                 .map_err(TokenError::InvalidClaim)?;

@@ -138,7 +138,8 @@ export default {
     // their small body;
     // every other body streams to the origin untouched.
     let body;
-    if ((request.method === "POST" || request.method === "PATCH") && request.url.includes("/_orggate/")) {
+    if ((request.method === "POST" || request.method === "PATCH") &&
+        new URL(request.url).pathname.includes("/_orggate/")) {
       // Only a declared, small length is read (a chunked body of unknown size is not).
       const len = request.headers.get("content-length");
       if (len !== null && Number(len) <= 65536) {
