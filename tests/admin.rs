@@ -571,17 +571,12 @@ fn domains_need_their_txt_record() {
 }
 
 fn session(sub: &str, org: &str, perms: &[&str]) -> String {
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
     let at = demo_token(
         json!({"org_id": format!("org_{org}"), "org_name": org, "sub": sub, "permissions": perms}),
     );
-    let sess =
-        json!({"org": format!("org_{org}"), "at": at, "exp": NOW + 3600, "signed_in": NOW - 5});
-    let aad = format!("session\0org_{org}");
-    format!(
-        "orggate_s_{org}={}",
-        orggate::session::seal(&ring, aad.as_bytes(), sess.to_string().as_bytes(), [6; 12])
-            .unwrap()
+    sealed_session(
+        org,
+        &json!({"org": format!("org_{org}"), "at": at, "exp": NOW + 3600, "signed_in": NOW - 5}),
     )
 }
 

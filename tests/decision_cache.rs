@@ -253,16 +253,10 @@ fn decisions_do_not_cross_orgs() {
 fn cached_session_decision_still_checks_isolation() {
     let ports = stack();
     let engine = Engine::new();
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
-    let sess = json!({"org": "org_acme", "at": demo_token(json!({})), "exp": NOW + 3600});
-    let sealed = orggate::session::seal(
-        &ring,
-        b"session\0org_acme",
-        sess.to_string().as_bytes(),
-        [3; 12],
-    )
-    .unwrap();
-    let cookie = format!("orggate_s_acme={sealed}");
+    let cookie = sealed_session(
+        "acme",
+        &json!({"org": "org_acme", "at": demo_token(json!({})), "exp": NOW + 3600}),
+    );
     let same = send(
         &ports,
         &engine,

@@ -264,17 +264,11 @@ fn backchannel(ports: &FakePorts, engine: &Engine, token: &str) -> (u16, Value) 
 
 /// A browser session of bob's, from the OP session `sid`, signed in at `signed_in`.
 fn session(sid: &str, signed_in: u64) -> String {
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
-    let sess = json!({"org": "org_acme", "at": bob(json!({})), "exp": NOW + 3600,
-        "sid": sid, "signed_in": signed_in});
-    let sealed = orggate::session::seal(
-        &ring,
-        b"session\0org_acme",
-        sess.to_string().as_bytes(),
-        [3; 12],
+    sealed_session(
+        "acme",
+        &json!({"org": "org_acme", "at": bob(json!({})), "exp": NOW + 3600,
+            "sid": sid, "signed_in": signed_in}),
     )
-    .unwrap();
-    format!("orggate_s_acme={sealed}")
 }
 
 fn browse(ports: &FakePorts, engine: &Engine, cookie: &str) -> orggate::app::Handled {
@@ -426,19 +420,11 @@ fn sign_out_everywhere_ends_the_other_devices_sessions() {
         &json!({"iss": DEMO_ISS, "aud": "orggate", "sub": "auth0|bob", "iat": NOW - 100,
             "exp": NOW + 3600}),
     );
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
     let seal = |sid: &str| {
-        let sess = json!({"org": "org_acme", "at": bob(json!({})), "it": id, "exp": NOW + 3600,
-            "sid": sid, "signed_in": NOW - 100});
-        format!(
-            "orggate_s_acme={}",
-            orggate::session::seal(
-                &ring,
-                b"session\0org_acme",
-                sess.to_string().as_bytes(),
-                [4; 12]
-            )
-            .unwrap()
+        sealed_session(
+            "acme",
+            &json!({"org": "org_acme", "at": bob(json!({})), "it": id, "exp": NOW + 3600,
+                "sid": sid, "signed_in": NOW - 100}),
         )
     };
     let laptop = seal("op-a");
@@ -496,18 +482,10 @@ fn logout_revokes_the_refresh_token_at_the_idp() {
     ports
         .http
         .answer(&format!("{DEMO_ISS}/token/revocation"), 200, "", &[]);
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
-    let sess = json!({"org": "org_acme", "at": bob(json!({})), "rt": "rt-secret-1",
-        "exp": NOW + 3600, "signed_in": NOW - 10});
-    let cookie = format!(
-        "orggate_s_acme={}",
-        orggate::session::seal(
-            &ring,
-            b"session\0org_acme",
-            sess.to_string().as_bytes(),
-            [5; 12]
-        )
-        .unwrap()
+    let cookie = sealed_session(
+        "acme",
+        &json!({"org": "org_acme", "at": bob(json!({})), "rt": "rt-secret-1",
+            "exp": NOW + 3600, "signed_in": NOW - 10}),
     );
     let h = send(
         &ports,

@@ -227,16 +227,10 @@ fn members_are_marked_member() {
 
 /// A session cookie for acme holding `token`, sealed with the test keyring (`SESSION_KEYS`).
 fn session_cookie(token: &str) -> String {
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
-    let sess = json!({"org": "org_acme", "at": token, "exp": NOW + 3600});
-    let sealed = orggate::session::seal(
-        &ring,
-        b"session\0org_acme",
-        sess.to_string().as_bytes(),
-        [3; 12],
+    sealed_session(
+        "acme",
+        &json!({"org": "org_acme", "at": token, "exp": NOW + 3600}),
     )
-    .unwrap();
-    format!("orggate_s_acme={sealed}")
 }
 
 /// CrossSiteWriteOnSession: a session cookie rides on a POST from a sibling subdomain; without

@@ -118,17 +118,11 @@ fn a_cached_decision_ends_when_the_authentication_gets_too_old() {
 fn browsers_sign_in_again_and_never_loop() {
     let ports = stepped_up_stack();
     let engine = Engine::new();
-    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
-    let sess = json!({"org": "org_acme", "at": admin_token(json!({"acr": null, "auth_time": null})),
-        "exp": NOW + 3600, "auth": {"acr": "urn:acme:password", "auth_time": NOW - 3000}});
-    let sealed = orggate::session::seal(
-        &ring,
-        b"session\0org_acme",
-        sess.to_string().as_bytes(),
-        [3; 12],
-    )
-    .unwrap();
-    let cookie = format!("orggate_s_acme={sealed}");
+    let cookie = sealed_session(
+        "acme",
+        &json!({"org": "org_acme", "at": admin_token(json!({"acr": null, "auth_time": null})),
+            "exp": NOW + 3600, "auth": {"acr": "urn:acme:password", "auth_time": NOW - 3000}}),
+    );
     let browser = [
         ("cookie", cookie.as_str()),
         ("accept", "text/html"),

@@ -169,3 +169,14 @@ pub fn one_header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 // --- allowed ---------------------------------------------------------------------------------
+
+/// A session cookie for `org` (e.g. `"acme"`) holding the session document `sess`, sealed with
+/// the test keyring (`SESSION_KEYS`): `orggate_s_{org}=…`.
+pub fn sealed_session(org: &str, sess: &Value) -> String {
+    let ring = orggate::session::Keyring::parse(&format!("k1:{}", b64(&[8u8; 32]))).unwrap();
+    let aad = format!("session\0org_{org}");
+    let sealed =
+        orggate::session::seal(&ring, aad.as_bytes(), sess.to_string().as_bytes(), [3; 12])
+            .unwrap();
+    format!("orggate_s_{org}={sealed}")
+}
