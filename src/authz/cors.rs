@@ -64,6 +64,31 @@ fn token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// A configured list of HTTP tokens (method or header names), `default` when absent; `*` and
+/// anything but a token is refused with its path.
+fn names(
+    path: &str,
+    given: Option<&[String]>,
+    default: &[&str],
+    what: &str,
+    case: fn(&str) -> String,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(given) = given else {
+        return Ok(default.iter().map(|d| d.to_string()).collect());
+    };
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if token(n) && n != "*" {
+                Ok(case(n))
+            } else {
+                Err(ConfigError::new(format!("{path}[{i}]"), what))
+            }
+        })
+        .collect()
+}
+
 impl CorsPolicy {
     pub fn parse(path: &str, raw: &RawCors) -> Result<CorsPolicy, ConfigError> {
         if raw.origins.is_empty() {
@@ -92,46 +117,27 @@ impl CorsPolicy {
                 "credentials cannot be allowed for any origin (\"*\"): list the origins",
             ));
         }
-        let methods: Vec<String> = match &raw.methods {
-            None => DEFAULT_METHODS.iter().map(|m| m.to_string()).collect(),
-            Some(ms) => {
-                let mut v = Vec::new();
-                for (i, m) in ms.iter().enumerate() {
-                    if !token(m) || m == "*" {
-                        return Err(ConfigError::new(
-                            format!("{path}.methods[{i}]"),
-                            "a method name (no wildcard)",
-                        ));
-                    }
-                    v.push(m.to_ascii_uppercase());
-                }
-                v
-            }
-        };
-        let headers: Vec<String> = match &raw.headers {
-            None => DEFAULT_HEADERS.iter().map(|h| h.to_string()).collect(),
-            Some(hs) => {
-                let mut v = Vec::new();
-                for (i, h) in hs.iter().enumerate() {
-                    if !token(h) || h == "*" {
-                        return Err(ConfigError::new(
-                            format!("{path}.headers[{i}]"),
-                            "a header name (no wildcard)",
-                        ));
-                    }
-                    v.push(h.to_ascii_lowercase());
-                }
-                v
-            }
-        };
-        for (i, h) in raw.expose_headers.iter().enumerate() {
-            if !token(h) || h == "*" {
-                return Err(ConfigError::new(
-                    format!("{path}.expose_headers[{i}]"),
-                    "a header name (no wildcard)",
-                ));
-            }
-        }
+        let methods = names(
+            &format!("{path}.methods"),
+            raw.methods.as_deref(),
+            DEFAULT_METHODS,
+            "a method name (no wildcard)",
+            str::to_ascii_uppercase,
+        )?;
+        let headers = names(
+            &format!("{path}.headers"),
+            raw.headers.as_deref(),
+            DEFAULT_HEADERS,
+            "a header name (no wildcard)",
+            str::to_ascii_lowercase,
+        )?;
+        names(
+            &format!("{path}.expose_headers"),
+            Some(&raw.expose_headers),
+            &[],
+            "a header name (no wildcard)",
+            str::to_string,
+        )?;
         Ok(CorsPolicy {
             any_origin,
             origins,
