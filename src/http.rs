@@ -364,38 +364,51 @@ pub enum Outcome {
     Forward(Forward),
 }
 
-/// `application/x-www-form-urlencoded` value decoding (`+` is a space); `None` for bad UTF-8 or
-/// a broken escape. The one decoder of query strings in the core.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let h = b.get(i + 1..i + 3)?;
-                out.push(hex_digit(h[0])? * 16 + hex_digit(h[1])?);
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+/// The first value of `name` in an `application/x-www-form-urlencoded` string (a query or a
+/// form body), decoded as browsers' `URLSearchParams` does (`+` is a space, a broken escape stays
+/// literal, bad UTF-8 becomes U+FFFD). The one parser of query strings and form bodies.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
-/// The first value of `name` in a raw query string, decoded.
-pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    query?.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then(|| percent_decode(v)).flatten()
-    })
+/// Percent-encodes one query or form value (`application/x-www-form-urlencoded`: only
+/// alphanumerics and `*-._` stay, a space becomes `+`).
+pub fn url_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `k1=v1&k2=v2`, each name and value form-encoded.
+pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_strings_parse_and_encode_as_browsers_do() {
+        let q = Some("a=1&return%5Fto=%2Fx%3Fy%3D1&b=x+y&c=%ZZ&a=2&d");
+        assert_eq!(query_param(q, "a").as_deref(), Some("1"), "the first value");
+        assert_eq!(query_param(q, "return_to").as_deref(), Some("/x?y=1"));
+        assert_eq!(query_param(q, "b").as_deref(), Some("x y"));
+        assert_eq!(query_param(q, "c").as_deref(), Some("%ZZ"));
+        assert_eq!(query_param(q, "d").as_deref(), Some(""));
+        assert_eq!(query_param(q, "e"), None);
+        assert_eq!(query_param(None, "a"), None);
+        assert_eq!(url_encode("/a b?c=d&e~"), "%2Fa+b%3Fc%3Dd%26e%7E");
+        let back = form_encode([("return_to", "/a b?c=d&e"), ("x", "é+")]);
+        assert_eq!(back, "return_to=%2Fa+b%3Fc%3Dd%26e&x=%C3%A9%2B");
+        assert_eq!(query_param(Some(&back), "x").as_deref(), Some("é+"));
+        assert_eq!(
+            query_param(Some(&back), "return_to").as_deref(),
+            Some("/a b?c=d&e")
+        );
+    }
 
     #[test]
     fn url_parts_split() {

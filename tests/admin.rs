@@ -612,7 +612,7 @@ fn admin_page_forms_need_their_token_and_the_org_origin() {
         .to_string();
     let form = |token: &str| {
         format!("csrf={}&revision=0&action=branding&display_name=Acme+Rockets&logo_url=&primary=%23123456&page_background=%23ffffff",
-        orggate::login::page::url_encode(token))
+        orggate::http::url_encode(token))
     };
     let post = |body: String, site: &str| {
         call(

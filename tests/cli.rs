@@ -1,12 +1,27 @@
-//! The `orggate` binary: validate, explain, mint.
+//! The `orggate` binary: validate, explain, mint, keys, kv.
 
 use std::process::Command;
 
 fn orggate(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orggate"))
+    orggate_with_stdin(args, "")
+}
+
+fn orggate_with_stdin(args: &[&str], stdin: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orggate"))
         .args(args)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -148,9 +163,81 @@ fn keys_are_fresh_and_rotate() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["validate", "explain", "mint", "keys"] {
-        let (code, out) = orggate(&[cmd, "--help"]);
-        assert_eq!(code, 0, "{cmd}: {out}");
-        assert!(out.starts_with(&format!("orggate {cmd}")), "{cmd}: {out}");
+    for cmd in [
+        &["validate"][..],
+        &["explain"],
+        &["mint"],
+        &["keys"],
+        &["kv"],
+        &["kv", "push"],
+        &["kv", "pull"],
+        &["kv", "diff"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let (code, out) = orggate(&args);
+        let name = cmd.join(" ");
+        assert_eq!(code, 0, "{name}: {out}");
+        assert!(
+            out.contains(&format!("Usage: orggate {name}")),
+            "{name}: {out}"
+        );
     }
+}
+
+/// A mistyped flag is an error (exit 2, naming it), never silently ignored; so is a missing
+/// choice of where KV lives.
+#[test]
+fn unknown_or_missing_arguments_are_refused() {
+    let (code, out) = orggate(&["mint", "--claim", "{}"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("unexpected argument '--claim'"), "{out}");
+    let (code, out) = orggate(&["kv", "push", "dev/kv"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--local|--remote"), "{out}");
+    let (code, out) = orggate(&["kv", "push", "dev/kv", "--local", "--remote"]);
+    assert_eq!(code, 2, "{out}");
+    let (code, out) = orggate(&["keys", "--keep", "0"]);
+    assert_eq!(code, 2, "{out}");
+}
+
+/// `--claims` is a file, or `-` for stdin, on every command that takes claims.
+#[test]
+fn claims_come_from_a_file_or_stdin() {
+    let claims = r#"{"sub":"bob@globex.test","org_id":"org_globex","permissions":[]}"#;
+    let (code, token) = orggate_with_stdin(&["mint", "--claims", "-"], claims);
+    assert_eq!(code, 0, "{token}");
+    let parsed = orggate::token::jws::parse(token.trim(), 16 * 1024).unwrap();
+    assert_eq!(parsed.claims["org_id"], "org_globex");
+    assert_eq!(parsed.claims["iss"], "http://127.0.0.1:9000");
+
+    let file = std::env::temp_dir().join(format!("orggate-cli-claims-{}.json", std::process::id()));
+    std::fs::write(&file, claims).unwrap();
+    let (code, token) = orggate(&["mint", "--claims", file.to_str().unwrap(), "--ttl", "60"]);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code, 0, "{token}");
+    let parsed = orggate::token::jws::parse(token.trim(), 16 * 1024).unwrap();
+    assert_eq!(parsed.claims["sub"], "bob@globex.test");
+    let (iat, exp) = (parsed.claims["iat"].as_u64(), parsed.claims["exp"].as_u64());
+    assert_eq!(exp.unwrap() - iat.unwrap(), 60);
+
+    // explain reads the same convention: bob is not in acme, so acme refuses him.
+    let (code, out) = orggate_with_stdin(
+        &[
+            "explain",
+            "--config",
+            "dev/kv",
+            "--url",
+            "http://acme.localhost:8787/api/reports/1",
+            "--claims",
+            "-",
+        ],
+        &claims.replace('}', r#","iss":"http://127.0.0.1:9000"}"#),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("decision: refuse 401 (org_mismatch)"), "{out}");
+
+    let (code, out) = orggate(&["mint", "--claims", "/nonexistent/claims.json"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("/nonexistent/claims.json"), "{out}");
 }

@@ -3,8 +3,8 @@
 
 use crate::error::{Halt, Refusal};
 use crate::exchange::Exchange;
+use crate::http::url_encode;
 use crate::http::HttpRequest;
-use crate::login::page::url_encode;
 use serde_json::Value;
 
 /// A TXT record's `data` as text: its quoted character-strings joined (`"a" "b"` → `ab`).

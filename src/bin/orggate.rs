@@ -7,11 +7,12 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    std::process::exit(cli::run(std::env::args().skip(1).collect()));
+    std::process::exit(cli::run());
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
+    use clap::{Args, Parser, Subcommand};
     use orggate::authz::path::normalize;
     use orggate::driver;
     use orggate::engine::Engine;
@@ -21,66 +22,209 @@ mod cli {
     use orggate::ports::{Clock, OrgStore};
     use orggate::testing::FakePorts;
     use serde_json::{Map, Value};
+    use std::path::{Path, PathBuf};
 
-    const USAGE: &str = "usage:
-  orggate validate PATH...
-  orggate explain --config DIR --method GET --url URL [--claims FILE|- | --claims-json JSON] [--header NAME:VALUE]...
-  orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]
-  orggate keys [--rotate CURRENT_SESSION_KEYS] [--keep N]
-  orggate kv push|pull|diff DIR [--binding ORGS] (--local [--persist-to PATH] | --remote) [--dry-run]
-  orggate COMMAND --help";
+    /// orggate's command line: check config, explain a decision, mint a development token, make
+    /// secrets, and keep a config directory and Workers KV in step.
+    #[derive(Parser)]
+    #[command(name = "orggate", version, propagate_version = true)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Cmd,
+    }
 
-    const HELP: &[(&str, &str)] = &[
-        ("validate", "orggate validate PATH...
-  Checks config documents (settings, org documents, aliases) with the validation the Worker runs;
-  prints each file's verdict and the JSON path of each error. Exit 1 if any is invalid."),
-        ("explain", "orggate explain --config DIR --method GET --url URL [--claims FILE|- | --claims-json JSON] [--header NAME:VALUE]...
-  Runs the real pipeline on DIR's documents (dev/kv layout) for one request and prints the
-  decision: the org and how it was found, the rule, the outcome and what the origin would receive.
-  --claims FILE (or - for stdin) or --claims-json: the token's claims; it is signed with an
-  ephemeral key the explanation's issuer is made to trust."),
-        ("mint", "orggate mint --key JWK_FILE [--claims JSON] [--ttl SECONDS] [--iss URL] [--aud AUD]
-  Prints a signed development token (default: alice in acme, RS256, 5 minutes)."),
-        ("keys", "orggate keys [--rotate CURRENT_SESSION_KEYS] [--keep N]
-  Prints fresh secrets: SESSION_KEYS (a keyring, kid:base64url(32 bytes)) and ASSERTION_KEY
-  (an Ed25519 seed, base64url(32 bytes)). With --rotate, prints the keyring with a new key in
-  front (new cookies use it) followed by the current keys (so existing sessions still open),
-  keeping at most N keys in all (default 3). Put the values with `wrangler secret put NAME`."),
-        ("kv", "orggate kv push|pull|diff DIR [--binding ORGS] (--local [--persist-to PATH] | --remote) [--dry-run]
-  DIR is laid out as dev/kv/: settings.json, org_*.json (one org document each), aliases.json
-  (host: and domain: aliases). Goes through `wrangler kv` (ORGGATE_WRANGLER overrides the command).
-  push   validates every document first and pushes nothing if any is invalid; writes settings,
-         org:{id}, name:{name} (derived from the documents, so they cannot disagree) and the
-         aliases. --dry-run prints the keys instead.
-  pull   writes KV's settings, org documents and host:/domain: aliases into DIR.
-  diff   what a push would add (+) or change (~), and keys only KV has (=). Exit 1 if a push
-         would change something."),
-    ];
+    #[derive(Subcommand)]
+    enum Cmd {
+        /// Checks config documents (settings, org documents, aliases) with the validation the
+        /// Worker runs; prints each file's verdict and the JSON path of each error. Exit 1 if any
+        /// is invalid.
+        Validate {
+            #[arg(required = true, value_name = "PATH")]
+            paths: Vec<PathBuf>,
+        },
+        /// Runs the real pipeline on DIR's documents (dev/kv layout) for one request and prints
+        /// the decision: the org and how it was found, the rule, the outcome and what the origin
+        /// would receive. With claims, the token is signed with an ephemeral key the
+        /// explanation's issuer is made to trust. Exit 0 if the request would be forwarded.
+        Explain(ExplainArgs),
+        /// Prints a signed development token (default: alice in acme, RS256, 5 minutes).
+        Mint(MintArgs),
+        /// Prints fresh secrets: SESSION_KEYS (a keyring, kid:base64url(32 bytes)) and
+        /// ASSERTION_KEY (an Ed25519 seed, base64url(32 bytes)). Put them with `wrangler secret
+        /// put NAME`.
+        Keys(KeysArgs),
+        /// Keeps a config directory (dev/kv layout: settings.json, org_*.json, aliases.json) and
+        /// a KV namespace in step, through `wrangler kv` (ORGGATE_WRANGLER overrides the
+        /// command).
+        #[command(subcommand)]
+        Kv(KvCmd),
+    }
 
-    pub fn run(args: Vec<String>) -> i32 {
-        let cmd = args.first().map(String::as_str);
-        if args.iter().any(|a| a == "--help" || a == "-h") {
-            match HELP.iter().find(|(c, _)| Some(*c) == cmd) {
-                Some((_, h)) => println!("{h}"),
-                None => println!("{USAGE}"),
-            }
-            return 0;
-        }
-        match cmd {
-            Some("validate") => validate(&args[1..]),
-            Some("explain") => explain(&args[1..]),
-            Some("mint") => mint(&args[1..]),
-            Some("keys") => keys(&args[1..]),
-            Some("kv") => kv::run(&args[1..]),
-            _ => {
-                eprintln!("{USAGE}");
-                2
+    /// One convention for claims on every command: a file, `-` for stdin, or inline JSON.
+    #[derive(Args)]
+    struct ClaimsArg {
+        /// The token's claims as a JSON file, or - to read them from stdin.
+        #[arg(long, value_name = "FILE|-", conflicts_with = "claims_json")]
+        claims: Option<PathBuf>,
+        /// The token's claims as inline JSON.
+        #[arg(long, value_name = "JSON")]
+        claims_json: Option<String>,
+    }
+
+    impl ClaimsArg {
+        fn text(&self) -> Result<Option<String>, String> {
+            match (&self.claims, &self.claims_json) {
+                (Some(p), _) if p.as_os_str() == "-" => {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                        .map_err(|e| format!("stdin: {e}"))?;
+                    Ok(Some(s))
+                }
+                (Some(p), _) => std::fs::read_to_string(p)
+                    .map(Some)
+                    .map_err(|e| format!("{}: {e}", p.display())),
+                (None, j) => Ok(j.clone()),
             }
         }
     }
 
+    #[derive(Args)]
+    struct ExplainArgs {
+        /// The config directory (dev/kv layout) read as KV.
+        #[arg(long, value_name = "DIR")]
+        config: PathBuf,
+        /// The request's method.
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// The request's absolute URL.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        claims: ClaimsArg,
+        /// A request header; repeat for more.
+        #[arg(long = "header", value_name = "NAME:VALUE", value_parser = header)]
+        headers: Vec<(String, String)>,
+    }
+
+    fn header(s: &str) -> Result<(String, String), String> {
+        let (k, v) = s.split_once(':').ok_or("a header is NAME:VALUE")?;
+        Ok((k.trim().to_string(), v.trim().to_string()))
+    }
+
+    #[derive(Args)]
+    struct MintArgs {
+        /// The private JWK to sign with (RSA: RS256, EC P-256: ES256, OKP: EdDSA).
+        #[arg(
+            long,
+            value_name = "JWK_FILE",
+            default_value = "dev/keys/demo-rs256-1.jwk.json"
+        )]
+        key: PathBuf,
+        #[command(flatten)]
+        claims: ClaimsArg,
+        /// Lifetime in seconds (unless the claims carry exp).
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        ttl: u64,
+        /// The issuer (unless the claims carry iss).
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9000")]
+        iss: String,
+        /// The audience (unless the claims carry aud).
+        #[arg(long, value_name = "AUD", default_value = "https://api.orggate.test")]
+        aud: String,
+    }
+
+    #[derive(Args)]
+    struct KeysArgs {
+        /// Prints the keyring with a new key in front (new cookies use it) followed by the
+        /// current keys (so existing sessions still open).
+        #[arg(long, value_name = "CURRENT_SESSION_KEYS")]
+        rotate: Option<String>,
+        /// Keep at most N keys in all.
+        #[arg(long, value_name = "N", default_value_t = 3,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        keep: u16,
+    }
+
+    #[derive(Subcommand)]
+    enum KvCmd {
+        /// Validates every document first and pushes nothing if any is invalid; writes settings,
+        /// org:{id}, name:{name} (derived from the documents, so they cannot disagree) and the
+        /// aliases.
+        Push {
+            #[command(flatten)]
+            at: KvAt,
+            /// Print the keys instead of writing them.
+            #[arg(long)]
+            dry_run: bool,
+        },
+        /// Writes KV's settings, org documents and host:/domain: aliases into DIR.
+        Pull {
+            #[command(flatten)]
+            at: KvAt,
+        },
+        /// What a push would add (+) or change (~), and keys only KV has (=). Exit 1 if a push
+        /// would change something.
+        Diff {
+            #[command(flatten)]
+            at: KvAt,
+        },
+    }
+
+    /// Which directory, which namespace, and where it lives.
+    #[derive(Args)]
+    #[group(skip)]
+    #[command(group(clap::ArgGroup::new("where").required(true).args(["local", "remote"])))]
+    struct KvAt {
+        /// The config directory (settings.json, org_*.json, aliases.json).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The KV binding in wrangler.toml.
+        #[arg(long, default_value = "ORGS")]
+        binding: String,
+        /// The local (miniflare) namespace.
+        #[arg(long)]
+        local: bool,
+        /// Where local state is persisted (wrangler's --persist-to).
+        #[arg(long, value_name = "PATH", requires = "local")]
+        persist_to: Option<PathBuf>,
+        /// The deployed namespace.
+        #[arg(long)]
+        remote: bool,
+    }
+
+    pub fn run() -> i32 {
+        let cli = match Cli::try_parse() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() { 2 } else { 0 };
+            }
+        };
+        let result = match cli.command {
+            Cmd::Validate { paths } => Ok(validate(&paths)),
+            Cmd::Explain(a) => explain(&a).map_err(|e| format!("explain: {e}")),
+            Cmd::Mint(a) => mint(&a)
+                .map(|t| {
+                    println!("{t}");
+                    0
+                })
+                .map_err(|e| format!("mint: {e}")),
+            Cmd::Keys(a) => keys(&a)
+                .map(|out| {
+                    println!("{out}");
+                    0
+                })
+                .map_err(|e| format!("orggate keys: {e}")),
+            Cmd::Kv(c) => kv::run(&c).map_err(|e| format!("orggate kv: {e}")),
+        };
+        result.unwrap_or_else(|e| {
+            eprintln!("{e}");
+            2
+        })
+    }
+
     mod kv {
-        use super::flag;
+        use super::{KvAt, KvCmd};
         use orggate::kvdir::{diff, entries, Change};
         use std::collections::BTreeMap;
         use std::path::Path;
@@ -103,26 +247,18 @@ mod cli {
         }
 
         /// `--binding B` and where: `--local [--persist-to P]` or `--remote`.
-        fn target(args: &[String]) -> Result<Vec<String>, String> {
-            let mut t = vec![
-                "--binding".to_string(),
-                flag(args, "--binding").unwrap_or("ORGS").to_string(),
-            ];
-            match (
-                args.iter().any(|a| a == "--local"),
-                args.iter().any(|a| a == "--remote"),
-            ) {
-                (true, false) => {
-                    t.push("--local".into());
-                    if let Some(p) = flag(args, "--persist-to") {
-                        t.push("--persist-to".into());
-                        t.push(p.into());
-                    }
+        fn target(at: &KvAt) -> Vec<String> {
+            let mut t = vec!["--binding".to_string(), at.binding.clone()];
+            if at.remote {
+                t.push("--remote".into());
+            } else {
+                t.push("--local".into());
+                if let Some(p) = &at.persist_to {
+                    t.push("--persist-to".into());
+                    t.push(p.to_string_lossy().into_owned());
                 }
-                (false, true) => t.push("--remote".into()),
-                _ => return Err("say where: --local or --remote".into()),
             }
-            Ok(t)
+            t
         }
 
         fn wrangler_out(args: &[&str], target: &[String]) -> Result<String, String> {
@@ -186,24 +322,12 @@ mod cli {
             Ok(out)
         }
 
-        pub fn run(args: &[String]) -> i32 {
-            match run_inner(args) {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("orggate kv: {e}");
-                    2
-                }
-            }
-        }
-
-        fn run_inner(args: &[String]) -> Result<i32, String> {
-            let (Some(cmd), Some(dir)) = (args.first(), args.get(1)) else {
-                return Err("usage: orggate kv push|pull|diff DIR ... (see --help)".into());
-            };
-            let dir = Path::new(dir);
-            let target = target(args)?;
-            match cmd.as_str() {
-                "push" => {
+        pub fn run(cmd: &KvCmd) -> Result<i32, String> {
+            let (KvCmd::Push { at, .. } | KvCmd::Pull { at } | KvCmd::Diff { at }) = cmd;
+            let dir = at.dir.as_path();
+            let target = target(at);
+            match cmd {
+                KvCmd::Push { dry_run, .. } => {
                     let local = match entries(dir) {
                         Ok(e) => e,
                         Err(errors) => {
@@ -214,7 +338,7 @@ mod cli {
                             return Ok(1);
                         }
                     };
-                    if args.iter().any(|a| a == "--dry-run") {
+                    if *dry_run {
                         for k in local.keys() {
                             println!("would put {k}");
                         }
@@ -234,7 +358,7 @@ mod cli {
                     println!("pushed {} entries", local.len());
                     Ok(0)
                 }
-                "pull" => {
+                KvCmd::Pull { .. } => {
                     let kv = remote(&target)?;
                     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                     let mut aliases = BTreeMap::new();
@@ -271,7 +395,7 @@ mod cli {
                     );
                     Ok(0)
                 }
-                "diff" => {
+                KvCmd::Diff { .. } => {
                     let local = entries(dir).map_err(|e| e.join("\n"))?;
                     let changes = diff(&local, &remote(&target)?);
                     let mut pending = false;
@@ -293,7 +417,6 @@ mod cli {
                     }
                     Ok(i32::from(pending))
                 }
-                other => Err(format!("unknown kv command {other:?}")),
             }
         }
     }
@@ -304,29 +427,10 @@ mod cli {
         Ok(orggate::b64::encode(&b))
     }
 
-    fn keys(args: &[String]) -> i32 {
-        match keys_inner(args) {
-            Ok(out) => {
-                println!("{out}");
-                0
-            }
-            Err(e) => {
-                eprintln!("orggate keys: {e}");
-                2
-            }
-        }
-    }
-
-    fn keys_inner(args: &[String]) -> Result<String, String> {
-        let keep: usize = flag(args, "--keep")
-            .unwrap_or("3")
-            .parse()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or("--keep is a number of keys, at least 1")?;
+    fn keys(args: &KeysArgs) -> Result<String, String> {
         let kid = format!("k{}", SystemClock.now_ms() / 1000);
         let fresh = format!("{kid}:{}", random32()?);
-        let ring = match flag(args, "--rotate") {
+        let ring = match &args.rotate {
             None => fresh,
             Some(current) => {
                 orggate::session::Keyring::parse(current)
@@ -339,33 +443,23 @@ mod cli {
                 }
                 std::iter::once(fresh.as_str())
                     .chain(current.split(','))
-                    .take(keep)
+                    .take(usize::from(args.keep))
                     .collect::<Vec<_>>()
                     .join(",")
             }
         };
         let mut out = format!("SESSION_KEYS={ring}");
-        if flag(args, "--rotate").is_none() {
+        if args.rotate.is_none() {
             out.push_str(&format!("\nASSERTION_KEY={}", random32()?));
         }
         Ok(out)
     }
 
-    fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(String::as_str)
-    }
-
-    fn validate(paths: &[String]) -> i32 {
-        if paths.is_empty() {
-            eprintln!("{USAGE}");
-            return 2;
-        }
+    fn validate(paths: &[PathBuf]) -> i32 {
         let mut bad = 0;
-        for p in paths {
-            match std::fs::read_to_string(p) {
+        for path in paths {
+            let p = path.display();
+            match std::fs::read_to_string(path) {
                 Err(e) => {
                     println!("{p}: cannot read: {e}");
                     bad += 1;
@@ -382,38 +476,17 @@ mod cli {
         i32::from(bad > 0)
     }
 
-    fn explain(args: &[String]) -> i32 {
-        match explain_inner(args) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("explain: {e}");
-                2
-            }
-        }
-    }
-
     /// `explain` runs the Worker's own pipeline ([`orggate::driver`]) over in-memory ports: the
     /// config directory as KV, and, when claims are given, a token signed with a key that only
     /// this process knows and publishes to the in-memory IdP. What it prints is what the Worker
     /// decides for that request.
-    fn explain_inner(args: &[String]) -> Result<i32, String> {
-        let dir = flag(args, "--config").ok_or("--config DIR is required")?;
-        let method = flag(args, "--method").unwrap_or("GET").to_ascii_uppercase();
-        let url = flag(args, "--url").ok_or("--url is required")?;
-        let claims_text = match (flag(args, "--claims"), flag(args, "--claims-json")) {
-            (Some("-"), _) => {
-                let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                    .map_err(|e| format!("stdin: {e}"))?;
-                Some(s)
-            }
-            (Some(f), _) => Some(std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"))?),
-            (None, Some(j)) => Some(j.to_string()),
-            _ => None,
-        };
+    fn explain(args: &ExplainArgs) -> Result<i32, String> {
+        let method = args.method.to_ascii_uppercase();
+        let url = args.url.as_str();
+        let claims_text = args.claims.text()?;
         let ports = FakePorts::default();
         ports.clock.0.set(SystemClock.now_ms());
-        load_config_dir(&ports, dir)?;
+        load_config_dir(&ports, &args.config)?;
         let settings = ports
             .store
             .get("settings")
@@ -424,12 +497,7 @@ mod cli {
         for name in secret_names(&tenant) {
             ports.secrets.set(&name, &random_secret(&name));
         }
-        let mut headers: Vec<(String, String)> = args
-            .windows(2)
-            .filter(|w| w[0] == "--header")
-            .filter_map(|w| w[1].split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
+        let mut headers = args.headers.clone();
         if let Some(text) = claims_text {
             let token = sign_for_explain(&ports, &tenant, &text)?;
             headers.push(("authorization".into(), format!("Bearer {token}")));
@@ -505,9 +573,10 @@ mod cli {
 
     /// The config directory as KV: `settings.json`, `org_*.json` under `org:{id}`, and the alias
     /// keys of `aliases.json`.
-    fn load_config_dir(ports: &FakePorts, dir: &str) -> Result<(), String> {
+    fn load_config_dir(ports: &FakePorts, dir: &Path) -> Result<(), String> {
         let read = |f: &str| {
-            std::fs::read_to_string(format!("{dir}/{f}")).map_err(|e| format!("{dir}/{f}: {e}"))
+            let p = dir.join(f);
+            std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))
         };
         ports.store.put("settings", &read("settings.json")?);
         for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
@@ -714,27 +783,17 @@ mod cli {
     const DEV_ES256: &str = include_str!("../../dev/keys/demo-es256-1.jwk.json");
     const DEV_RS256: &str = include_str!("../../dev/keys/demo-rs256-1.jwk.json");
 
-    fn mint(args: &[String]) -> i32 {
-        match mint_inner(args) {
-            Ok(t) => {
-                println!("{t}");
-                0
-            }
-            Err(e) => {
-                eprintln!("mint: {e}");
-                2
-            }
-        }
-    }
+    /// What `mint` signs when given no claims: alice, a member of acme.
+    const DEFAULT_CLAIMS: &str = r#"{"sub":"alice@acme.test","org_id":"org_acme","org_name":"acme","permissions":["read:reports","read:docs"]}"#;
 
     type Signer = Box<dyn Fn(&[u8]) -> Result<Vec<u8>, String>>;
 
-    fn mint_inner(args: &[String]) -> Result<String, String> {
+    fn mint(args: &MintArgs) -> Result<String, String> {
         use jwt_compact::alg::{Ed25519, Es256, Rsa, RsaPrivateKey};
         use jwt_compact::jwk::JsonWebKey;
         use jwt_compact::{Algorithm, AlgorithmSignature};
-        let key_file = flag(args, "--key").unwrap_or("dev/keys/demo-rs256-1.jwk.json");
-        let jwk_text = std::fs::read_to_string(key_file).map_err(|e| format!("{key_file}: {e}"))?;
+        let jwk_text = std::fs::read_to_string(&args.key)
+            .map_err(|e| format!("{}: {e}", args.key.display()))?;
         let meta: Value = serde_json::from_str(&jwk_text).map_err(|e| e.to_string())?;
         let jwk: JsonWebKey<'_> = serde_json::from_str(&jwk_text).map_err(|e| e.to_string())?;
         let kid = meta.get("kid").and_then(Value::as_str).unwrap_or("dev");
@@ -742,26 +801,18 @@ mod cli {
             .duration_since(std::time::UNIX_EPOCH)
             .map_err(|e| e.to_string())?
             .as_secs();
-        let ttl: u64 = flag(args, "--ttl")
-            .unwrap_or("300")
-            .parse()
-            .map_err(|_| "--ttl is seconds")?;
-        let mut claims: Map<String, Value> = serde_json::from_str(flag(args, "--claims").unwrap_or(
-            r#"{"sub":"alice@acme.test","org_id":"org_acme","org_name":"acme","permissions":["read:reports","read:docs"]}"#,
-        ))
-        .map_err(|e| format!("--claims: {e}"))?;
-        claims.entry("iss").or_insert(
-            flag(args, "--iss")
-                .unwrap_or("http://127.0.0.1:9000")
-                .into(),
-        );
-        claims.entry("aud").or_insert(
-            flag(args, "--aud")
-                .unwrap_or("https://api.orggate.test")
-                .into(),
-        );
+        let text = args
+            .claims
+            .text()?
+            .unwrap_or_else(|| DEFAULT_CLAIMS.to_string());
+        let mut claims: Map<String, Value> =
+            serde_json::from_str(&text).map_err(|e| format!("claims: {e}"))?;
+        claims.entry("iss").or_insert(args.iss.clone().into());
+        claims.entry("aud").or_insert(args.aud.clone().into());
         claims.entry("iat").or_insert(now.into());
-        claims.entry("exp").or_insert((now + ttl).into());
+        claims
+            .entry("exp")
+            .or_insert(now.saturating_add(args.ttl).into());
         let (alg, sign): (&str, Signer) = match meta.get("kty").and_then(Value::as_str) {
             Some("RSA") => {
                 let sk = RsaPrivateKey::try_from(&jwk).map_err(|e| e.to_string())?;

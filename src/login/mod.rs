@@ -137,7 +137,7 @@ pub fn redirect_to_login(ex: &Exchange, path: &NormalizedPath) -> ResponseView {
     ResponseView::redirect(&format!(
         "{}/_orggate/login?return_to={}",
         ex.base,
-        page::url_encode(&ret)
+        crate::http::url_encode(&ret)
     ))
 }
 
@@ -156,21 +156,15 @@ pub fn redirect_to_step_up(
         ret.push_str(q);
     }
     let ret = redirect::safe_return_path(&ret).unwrap_or_else(|| "/".into());
-    let mut loc = format!(
-        "{}/_orggate/start?return_to={}",
-        ex.base,
-        page::url_encode(&ret)
-    );
-    if let Some(a) = acr_values {
-        loc.push_str(&format!("&acr_values={}", page::url_encode(a)));
-    }
-    if let Some(m) = max_age {
-        loc.push_str(&format!("&max_age={m}"));
-    }
-    if !amr.is_empty() {
-        loc.push_str(&format!("&amr={}", page::url_encode(amr)));
-    }
-    ResponseView::redirect(&loc)
+    let max_age = max_age.map(|m| m.to_string());
+    let q = [
+        Some(("return_to", ret.as_str())),
+        acr_values.map(|a| ("acr_values", a)),
+        max_age.as_deref().map(|m| ("max_age", m)),
+        (!amr.is_empty()).then_some(("amr", amr)),
+    ];
+    let q = crate::http::form_encode(q.into_iter().flatten());
+    ResponseView::redirect(&format!("{}/_orggate/start?{q}", ex.base))
 }
 
 /// Space-separated step-up values from a query parameter: visible ASCII tokens only.
@@ -268,7 +262,7 @@ pub fn handle_reserved(
                     format!(
                         "{}/_orggate/logout?confirm={}{}",
                         ex.base,
-                        page::url_encode(&token),
+                        crate::http::url_encode(&token),
                         if everywhere { "&everywhere=1" } else { "" }
                     )
                     .as_str(),
@@ -399,7 +393,7 @@ fn find_org(
     match (org, ex.req.url_parts()) {
         (Some(org), Some(u)) => {
             let query = hint
-                .map(|h| format!("?login_hint={}", page::url_encode(&h)))
+                .map(|h| format!("?login_hint={}", crate::http::url_encode(&h)))
                 .unwrap_or_default();
             Ok(ResponseView::redirect(&login_url(tenant, &u, &org, &query)))
         }
@@ -576,8 +570,8 @@ fn callback(
         let loc = format!(
             "{}/_orggate/login?error={}&return_to={}",
             ex.base,
-            page::url_encode(&err),
-            page::url_encode(&txn.ret)
+            crate::http::url_encode(&err),
+            crate::http::url_encode(&txn.ret)
         );
         return Ok(ResponseView::redirect(&loc).header("set-cookie", clear));
     }
@@ -878,17 +872,15 @@ fn logout(
     // OIDC RP-Initiated Logout 1.0 §2: id_token_hint, post_logout_redirect_uri, client_id.
     let location = match &disco.end_session_endpoint {
         Some(end) => {
-            let mut q = vec![
-                format!("client_id={}", page::url_encode(&client.client_id)),
-                format!("post_logout_redirect_uri={}", page::url_encode(&after)),
+            let q = [
+                Some(("client_id", client.client_id.as_str())),
+                Some(("post_logout_redirect_uri", after.as_str())),
+                id_token.as_deref().map(|t| ("id_token_hint", t)),
             ];
-            if let Some(t) = &id_token {
-                q.push(format!("id_token_hint={}", page::url_encode(t)));
-            }
+            let sep = if end.contains('?') { '&' } else { '?' };
             format!(
-                "{end}{}{}",
-                if end.contains('?') { '&' } else { '?' },
-                q.join("&")
+                "{end}{sep}{}",
+                crate::http::form_encode(q.into_iter().flatten())
             )
         }
         None => after,

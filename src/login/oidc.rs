@@ -2,9 +2,9 @@
 //! the I/O; a driver performs it): the authorize URL, the token request, the token response, and
 //! ID token validation per OIDC Core 3.1.3.7.
 
-use super::page::url_encode;
 use crate::engine::Engine;
 use crate::exchange::Exchange;
+use crate::http::{form_encode, url_encode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::io::Pending;
 use crate::keys::cache::JwksTiming;
@@ -135,12 +135,8 @@ pub fn authorize_url(endpoint: &str, client: &Client, p: &AuthorizeParams) -> St
             q.push((k, v));
         }
     }
-    let query: Vec<String> = q
-        .iter()
-        .map(|(k, v)| format!("{k}={}", url_encode(v)))
-        .collect();
     let sep = if endpoint.contains('?') { '&' } else { '?' };
-    format!("{endpoint}{sep}{}", query.join("&"))
+    format!("{endpoint}{sep}{}", form_encode(q.iter().copied()))
 }
 
 fn basic_auth(client: &Client) -> String {
@@ -154,10 +150,6 @@ fn basic_auth(client: &Client) -> String {
 }
 
 fn token_request(endpoint: &str, client: &Client, form: &[(&str, &str)]) -> HttpRequest {
-    let body: Vec<String> = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", url_encode(v)))
-        .collect();
     HttpRequest {
         method: "POST".into(),
         url: endpoint.to_string(),
@@ -169,7 +161,7 @@ fn token_request(endpoint: &str, client: &Client, form: &[(&str, &str)]) -> Http
             ("accept".into(), "application/json".into()),
             ("authorization".into(), basic_auth(client)),
         ],
-        body: Some(body.join("&").into_bytes()),
+        body: Some(form_encode(form.iter().copied()).into_bytes()),
     }
 }
 

@@ -29,19 +29,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// Percent-encodes a query component (RFC 3986 §2.1; unreserved characters stay).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The CSP source for an inline stylesheet: `sha256-` and its base64 digest.
 fn csp_hash(style: &str) -> String {
     format!(
@@ -250,11 +237,8 @@ pub struct LoginView<'a> {
 }
 
 fn start_href(base: &str, return_to: &str, extra: &[(&str, &str)]) -> String {
-    let mut q = vec![format!("return_to={}", url_encode(return_to))];
-    for (k, v) in extra {
-        q.push(format!("{k}={}", url_encode(v)));
-    }
-    format!("{base}/_orggate/start?{}", q.join("&"))
+    let q = std::iter::once(("return_to", return_to)).chain(extra.iter().copied());
+    format!("{base}/_orggate/start?{}", crate::http::form_encode(q))
 }
 
 /// The passwordless form's fields.
@@ -374,10 +358,5 @@ mod tests {
         assert_eq!(on_color("#c2410c"), "#ffffff");
         assert_eq!(on_color("#fde047"), "#111111");
         assert_eq!(on_color("#fff"), "#111111");
-    }
-
-    #[test]
-    fn url_encode_query_parts() {
-        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa%20b%3Fc%3Dd%26e");
     }
 }

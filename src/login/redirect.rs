@@ -105,23 +105,7 @@ fn percent_encoding_is_well_formed(raw: &[u8]) -> bool {
 /// One round of percent-decoding. A `%` not followed by two hex digits is kept literally (as
 /// browsers do), which only matters for the deeper rounds: the raw input was checked already.
 fn percent_decode(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        let b = input[i];
-        if b == b'%' {
-            let hi = input.get(i + 1).copied().and_then(crate::http::hex_digit);
-            let lo = input.get(i + 2).copied().and_then(crate::http::hex_digit);
-            if let (Some(hi), Some(lo)) = (hi, lo) {
-                out.push((hi << 4) | lo);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b);
-        i += 1;
-    }
-    out
+    percent_encoding::percent_decode(input).collect()
 }
 
 /// RFC 3986 §5.2.4 `remove_dot_segments`, on bytes.
