@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 BUILD_ENV := WASM_BINDGEN_BIN=$(HOME)/.cargo/bin/wasm-bindgen WASM_OPT_BIN=./node_modules/.bin/wasm-opt ESBUILD_BIN=./node_modules/.bin/esbuild
 MAX_GZIP_BYTES := 1048576
 
-.PHONY: setup setup-rust setup-node setup-browser build size dev dev-smoke deploy-check test test-rust test-wasm test-e2e lint fmt validate fuzz clean
+.PHONY: setup setup-rust setup-node setup-browser build size dev dev-smoke deploy-check test test-rust test-wasm test-e2e lint fmt validate schema fuzz clean
 
 setup: setup-rust setup-node
 
@@ -34,6 +34,10 @@ size:
 	 gz=$$(cat build/worker/index.wasm build/worker/shim.mjs | gzip -9 | wc -c); \
 	 echo "worker bundle: $$raw bytes raw, $$gz bytes gzip (limit $(MAX_GZIP_BYTES))"; \
 	 [ $$gz -le $(MAX_GZIP_BYTES) ] || { echo "bundle too large"; exit 1; }
+
+# The config's JSON Schema, generated from the config types (a test checks the file is current).
+schema:
+	cargo run -q --bin orggate -- schema > schema/orggate-config.schema.json
 
 validate:
 	cargo run -q --bin orggate -- validate dev/kv/settings.json dev/kv/org_*.json

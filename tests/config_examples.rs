@@ -1,6 +1,7 @@
 //! Every example config (and the demo's) passes the same validation the Worker runs; every
 //! invalid example fails with the JSON path of its defect. `tests/e2e/schema.test.mjs` checks the
-//! same files against `schema/orggate-config.schema.json`, so schema and Rust types agree.
+//! same files against `schema/orggate-config.schema.json`, so schema and Rust types agree; the
+//! checked-in schema is what the types generate.
 
 use orggate::org::policy::check_document;
 use std::fs;
@@ -29,52 +30,34 @@ fn valid_examples_validate() {
     }
 }
 
-/// Each invalid example, named by its defect, with the JSON path the error must name.
-const INVALID: &[(&str, &str)] = &[
-    ("alg-none.json", "$.issuers[0].algorithms[0]"),
-    ("bad-caller.json", "$.routes[0].require.caller"),
-    ("base-rule-loosen.json", "$.routes[0].loosen"),
-    ("color-not-hex.json", "$.branding.colors.primary"),
-    (
-        "cors-any-origin-with-credentials.json",
-        "$.routes[0].cors.credentials",
-    ),
-    ("css-url.json", "$.branding.css_vars.bg"),
-    (
-        "empty-permission-list.json",
-        "$.routes[0].require.permissions",
-    ),
-    ("hs256-without-secret.json", "$.issuers[0].hs256_secret"),
-    ("issuer-plain-http.json", "$.issuers[0].issuer"),
-    ("issuer-without-audience.json", "$.issuers[0].audiences"),
-    (
-        "namespaced-claim-dotted.json",
-        "$.issuers[0].preset.auth0.roles",
-    ),
-    ("nested-public.json", "$.routes[0].require.all"),
-    (
-        "org-idp-names-session-keys.json",
-        "$.login.idp.client_secret",
-    ),
-    ("org-name-uppercase.json", "$.name"),
-    ("step-up-empty.json", "$.routes[0].step_up"),
-    ("unknown-field.json", "$.colour"),
-    ("wrong-version.json", "$.version"),
-];
+/// Each invalid example, named by its defect, with the JSON path the error must name (one table
+/// for this test and the schema's).
+fn invalid() -> Vec<(String, String)> {
+    fs::read_to_string("examples/invalid/paths.tsv")
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (f, p) = l.split_once('\t').expect("file<TAB>path");
+            (f.to_string(), p.to_string())
+        })
+        .collect()
+}
 
 #[test]
 fn invalid_examples_fail_with_their_path() {
     let files = json_files("examples/invalid");
+    let expected = invalid();
     assert_eq!(
         files.len(),
-        INVALID.len(),
+        expected.len(),
         "every invalid example has an expected path"
     );
-    for (name, path) in INVALID {
+    for (name, path) in &expected {
         let text = fs::read_to_string(format!("examples/invalid/{name}")).unwrap();
         match check_document(&text) {
             Ok(kind) => panic!("{name} validated as {kind}"),
-            Err(e) => assert_eq!(e.path, *path, "{name}: {e}"),
+            Err(e) => assert_eq!(&e.path, path, "{name}: {e}"),
         }
     }
 }
@@ -117,4 +100,34 @@ fn readme_issuer_examples_validate_and_are_tested() {
         );
     }
     assert!(issuers >= 6, "README issuer examples found: {issuers}");
+}
+
+/// The schema editors read is the one the config types generate (`make schema` rewrites it).
+#[test]
+fn checked_in_schema_is_generated_from_the_types() {
+    let file = fs::read_to_string("schema/orggate-config.schema.json").unwrap();
+    let generated = orggate::org::schema::text();
+    assert!(
+        file.trim_end() == generated,
+        "schema/orggate-config.schema.json is out of date: run `make schema`"
+    );
+    // And it is a schema of the three documents, with the shapes the Worker checks.
+    let v: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    assert_eq!(v["oneOf"].as_array().map(Vec::len), Some(3));
+    for def in [
+        "settings",
+        "org",
+        "aliases",
+        "rule",
+        "issuer",
+        "requirement",
+        "url",
+    ] {
+        assert!(v["$defs"][def].is_object(), "$defs.{def}");
+    }
+    assert_eq!(v["$defs"]["settings"]["additionalProperties"], false);
+    assert_eq!(
+        v["$defs"]["org"]["required"],
+        serde_json::json!(["version", "org_id", "name"])
+    );
 }

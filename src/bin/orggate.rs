@@ -1,5 +1,5 @@
 //! The orggate CLI: `validate` config files, `explain` a decision, `mint` a dev token, `keys` for
-//! fresh or rotated secrets. `orggate COMMAND --help` describes each.
+//! fresh or rotated secrets, `kv` to push and pull config, `schema` for the config's JSON Schema. `orggate COMMAND --help` describes each.
 #![forbid(unsafe_code)]
 
 #[cfg(target_arch = "wasm32")]
@@ -58,6 +58,9 @@ mod cli {
         /// command).
         #[command(subcommand)]
         Kv(KvCmd),
+        /// Prints the config's JSON Schema (generated from the config types; the copy in
+        /// schema/orggate-config.schema.json is this output).
+        Schema,
     }
 
     /// One convention for claims on every command: a file, `-` for stdin, or inline JSON.
@@ -216,6 +219,10 @@ mod cli {
                 })
                 .map_err(|e| format!("orggate keys: {e}")),
             Cmd::Kv(c) => kv::run(&c).map_err(|e| format!("orggate kv: {e}")),
+            Cmd::Schema => {
+                println!("{}", orggate::org::schema::text());
+                Ok(0)
+            }
         };
         result.unwrap_or_else(|e| {
             eprintln!("{e}");

@@ -8,26 +8,43 @@
 //! - `name:{org_name}`: an org id (lowercase names, for `/o/{name}/` paths and the org prompt).
 //! - `domain:{email_domain}`: an org id (home-realm discovery on the org prompt).
 //!
-//! `schema/orggate-config.schema.json` describes the same format for editors.
+//! `schema/orggate-config.schema.json`, generated from these types ([`super::schema`]), describes
+//! the same format for editors.
 
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "settings")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(extend("const" = 1)))]
     pub version: u32,
     #[serde(default)]
     pub resolution: RawResolution,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1)))]
     pub issuers: Vec<RawIssuer>,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::BaseRule>")
+    )]
     pub routes: Vec<RawRule>,
     /// What an unmatched route requires: `deny` (default) or `authenticated`.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(extend("enum" = ["deny", "authenticated"])))]
     pub unmatched: Option<String>,
     /// Tenant origin (`https://app.internal`); absent = forward to the request's own URL.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::Url>")
+    )]
     pub origin: Option<String>,
     #[serde(default)]
     pub forwarding: RawForwarding,
@@ -37,6 +54,10 @@ pub struct RawSettings {
     pub cache: RawCache,
     /// An extra request header carrying a bearer token (besides `Authorization`).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::HeaderName>")
+    )]
     pub token_header: Option<String>,
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
@@ -48,6 +69,7 @@ pub struct RawSettings {
     /// The tenant's name and branding, for the pages that have no org (the org prompt, an
     /// unknown org's refusal).
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1, max = 100)))]
     pub display_name: Option<String>,
     #[serde(default)]
     pub branding: RawBranding,
@@ -56,47 +78,81 @@ pub struct RawSettings {
     pub admin: RawAdmin,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "resolution")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawResolution {
     /// `acme.{base_domain}` names org `acme` (by name).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(inner(pattern(r"^[^./:*][^/:*]*$")))
+    )]
     pub base_domains: Vec<String>,
     /// `/o/{org_name}/...` when set to `"/o/"`.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(pattern(r"^/[^/]+/$")))]
     pub path_prefix: Option<String>,
     /// Strip the `/o/{org}` prefix before matching and forwarding (default true).
     #[serde(default)]
     pub strip_path_prefix: Option<bool>,
     /// A request header naming the org (by id), for single-host APIs behind a trusted proxy.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::HeaderName>")
+    )]
     pub header: Option<String>,
     /// Single-host APIs only: take the org from the verified token's own org claim.
     #[serde(default)]
     pub token_org: bool,
 }
 
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "issuer", transform = super::schema::issuer_rules))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIssuer {
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(length(min = 1, max = 2048), pattern(r"^\S+$"))
+    )]
     pub issuer: String,
     /// Required, except for presets whose session tokens carry no `aud` (Clerk, WorkOS).
     #[serde(default)]
     pub audiences: Vec<String>,
     /// Origins a token's `azp` must name (Clerk's authorized parties).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::Origin>")
+    )]
     pub authorized_parties: Vec<String>,
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::Algorithm>", length(min = 1))
+    )]
     pub algorithms: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::Url>")
+    )]
     pub jwks_uri: Option<String>,
     #[serde(default = "default_preset")]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Preset"))]
     pub preset: Value,
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(range(max = 600)))]
     pub leeway_s: Option<u64>,
     #[serde(default)]
     pub max_age_s: Option<u64>,
     /// Name of the Worker secret holding the HS256 shared secret.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1)))]
     pub hs256_secret: Option<String>,
     #[serde(default)]
     pub multi_org: Option<RawMultiOrg>,
@@ -105,6 +161,10 @@ pub struct RawIssuer {
     /// Org ids this issuer may speak for (default: every org). Set it for an IdP that belongs
     /// to one customer, or that customer's admins can mint tokens for every other org.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<Vec<super::schema::OrgId>>")
+    )]
     pub orgs: Option<Vec<String>>,
 }
 
@@ -112,44 +172,86 @@ fn default_preset() -> Value {
     Value::String("auth0".into())
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "multiOrg")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMultiOrg {
     /// Claim path listing every org id the caller belongs to.
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "super::schema::ClaimPath")
+    )]
     pub claim: Value,
     /// `active_org` (default): permissions count only in the token's active org;
     /// `all_listed_orgs`: the token's permissions apply in every listed org.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(extend("enum" = ["active_org", "all_listed_orgs"])))]
     pub permissions: Option<String>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "jwksTiming")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawJwksTiming {
     pub default_ttl_s: Option<u64>,
     pub min_ttl_s: Option<u64>,
     pub max_ttl_s: Option<u64>,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(range(min = 1)))]
     pub refetch_window_s: Option<u64>,
     pub max_stale_s: Option<u64>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "rule")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(pattern(r"^[A-Za-z0-9._:-]{1,64}$"))
+    )]
     pub id: String,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(length(min = 1), inner(pattern(r"^([A-Za-z]+|\*)$")))
+    )]
     pub methods: Option<Vec<String>>,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(pattern(r"^/")))]
     pub path: String,
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "super::schema::Requirement")
+    )]
     pub require: Value,
     /// An org rule with this marker may loosen the base rule it overlaps.
     #[serde(default)]
     pub loosen: bool,
     /// `assets` (the org's static site) or an origin URL; default: the org's/tenant's origin.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::Upstream>")
+    )]
     pub upstream: Option<String>,
     /// Origins (`https://app.example.com`) whose cross-site requests may ride on the session
     /// cookie for this route (with CORS at the origin): the resource-isolation opt-out.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::Origin>")
+    )]
     pub cross_site_origins: Vec<String>,
     /// Step-up: how (and how recently) the person must have authenticated (RFC 9470).
     #[serde(default)]
@@ -159,33 +261,51 @@ pub struct RawRule {
     pub cors: Option<RawCors>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "revocation")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRevocation {
     /// How long an isolate keeps a revocation set before reading KV again (default 30).
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(range(min = 1, max = 300)))]
     pub refresh_s: Option<u64>,
     /// The longest any accepted token lives (default 86400): revocation entries are kept this
     /// long (or the session TTL, if longer), after which nothing they cover can be valid.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(range(min = 60)))]
     pub max_token_lifetime_s: Option<u64>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "admin")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAdmin {
     /// The permission that makes a member an admin of *their* org (default `org:admin`).
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1)))]
     pub permission: Option<String>,
     /// A permission that makes a token from a tenant issuer (one not bound to an org) an
     /// operator of every org; unset: no operators.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1)))]
     pub operator_permission: Option<String>,
     /// DNS-over-HTTPS resolver (JSON API) for domain verification (default Cloudflare's).
     #[serde(default)]
     pub dns_resolver: Option<String>,
     /// Hosts an org admin may take a logo from (besides `/_orggate/assets/`); unset: any https.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(inner(pattern(r"^[A-Za-z0-9.-]+$")))
+    )]
     pub logo_hosts: Option<Vec<String>>,
     /// What an org admin's IdP claim rules may grant; unset: anything.
     #[serde(default)]
@@ -194,19 +314,39 @@ pub struct RawAdmin {
     pub grantable_roles: Option<Vec<String>>,
 }
 
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "cors", transform = super::schema::cors_rules))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCors {
     /// Exact origins, or `"*"` (never with `credentials`).
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(
+            length(min = 1),
+            inner(regex(pattern = r#"^(\*|https?://[A-Za-z0-9.\[\]:-]+)$"#))
+        )
+    )]
     pub origins: Vec<String>,
     /// Default: GET, HEAD, POST, PUT, PATCH, DELETE.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<Vec<super::schema::HttpToken>>")
+    )]
     pub methods: Option<Vec<String>>,
     /// Request headers a page may send; default: authorization, content-type, dpop.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<Vec<super::schema::HttpToken>>")
+    )]
     pub headers: Option<Vec<String>>,
     /// Response headers a page may read (beyond the CORS-safelisted ones).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::HttpToken>")
+    )]
     pub expose_headers: Vec<String>,
     /// Allow cookies (`Access-Control-Allow-Credentials: true`).
     #[serde(default)]
@@ -216,38 +356,67 @@ pub struct RawCors {
     pub max_age_s: Option<u64>,
 }
 
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "stepUp", extend("minProperties" = 1)))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepUp {
     /// One of these `acr` values (authentication context classes).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::AuthContext>")
+    )]
     pub acr_values: Vec<String>,
     /// At least one of these `amr` values (authentication methods, e.g. `mfa`, `otp`, `hwk`).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::AuthContext>")
+    )]
     pub amr: Vec<String>,
     /// At most this long since the person authenticated (`auth_time`), in seconds.
     #[serde(default)]
     pub max_age_s: Option<u64>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "forwarding")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawForwarding {
     /// Identity header prefix (default `x-orggate-`).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::HeaderName>")
+    )]
     pub header_prefix: Option<String>,
     /// More client headers to strip (e.g. `x-user-id` an old origin trusted).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::HeaderName>")
+    )]
     pub strip_headers: Vec<String>,
     #[serde(default)]
     pub assertion: Option<RawAssertion>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "assertion")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAssertion {
     /// Worker secret holding the Ed25519 private key (32 bytes, base64url).
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1)))]
     pub secret: String,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1, max = 64)))]
     pub kid: String,
     #[serde(default)]
     pub ttl_s: Option<u64>,
@@ -256,10 +425,16 @@ pub struct RawAssertion {
     pub audience: Option<String>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "login")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLogin {
     /// The tenant's default OIDC issuer for browser login.
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Url"))]
     pub issuer: String,
     pub client_id: String,
     /// Name of the Worker secret holding the client secret.
@@ -279,6 +454,11 @@ pub struct RawLogin {
     pub insecure_dev_cookies: bool,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "cache")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCache {
@@ -286,11 +466,19 @@ pub struct RawCache {
     pub negative_ttl_s: Option<u64>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "org")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrg {
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(extend("const" = 1)))]
     pub version: u32,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::OrgId"))]
     pub org_id: String,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::OrgName"))]
     pub name: String,
     #[serde(default)]
     pub display_name: Option<String>,
@@ -307,6 +495,10 @@ pub struct RawOrg {
     #[serde(default)]
     pub m2m_clients: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::Url>")
+    )]
     pub origin: Option<String>,
     /// Accept tokens whose `org_name` (not `org_id`) names this org.
     #[serde(default)]
@@ -321,33 +513,62 @@ pub struct RawOrg {
     pub disabled: bool,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "branding")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBranding {
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::LogoUrl>")
+    )]
     pub logo_url: Option<String>,
     #[serde(default)]
     pub colors: RawColors,
     /// Extra CSS custom properties (`--radius: 8px`), names `[a-z0-9-]`, values validated.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::CssVars"))]
     pub css_vars: BTreeMap<String, String>,
     #[serde(default)]
     pub tagline: Option<String>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "colors")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawColors {
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::Color>")
+    )]
     pub primary: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<super::schema::Color>")
+    )]
     pub page_background: Option<String>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "orgLogin")
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrgLogin {
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(max = 10)))]
     pub connections: Vec<RawConnection>,
     /// Offer "create an account" (`screen_hint=signup`).
     #[serde(default)]
@@ -360,21 +581,38 @@ pub struct RawOrgLogin {
     pub idp: Option<RawOrgIdp>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "connection")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConnection {
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1, max = 128)))]
     pub connection: String,
     pub label: String,
     /// `enterprise`, `social` or `database`.
     #[serde(default)]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(extend("enum" = ["enterprise", "social", "database"])))]
     pub kind: Option<String>,
 }
 
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(rename = "orgIdp")
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrgIdp {
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Url"))]
     pub issuer: String,
     pub client_id: String,
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(pattern(r"^ORG_[A-Z0-9_]{1,60}$"))
+    )]
     pub client_secret: String,
     /// Scopes to request (default `openid profile email`).
     #[serde(default)]
@@ -384,9 +622,17 @@ pub struct RawOrgIdp {
     pub userinfo: bool,
     /// Signature algorithms the IdP's ID tokens may use (default RS256, PS256, ES256, EdDSA).
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Option<Vec<super::schema::IdpAlgorithm>>", length(min = 1))
+    )]
     pub algorithms: Option<Vec<String>>,
     /// Only users whose verified email is in one of these domains may sign in.
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(inner(pattern(r"^[^@/ *.][^@/ *]*$")))
+    )]
     pub allowed_email_domains: Vec<String>,
     /// IdP claims to orggate roles and permissions, applied on every request.
     #[serde(default)]
@@ -396,16 +642,29 @@ pub struct RawOrgIdp {
 /// `{"claim": "groups", "contains": "eng-admins", "roles": ["admin"]}`: when the claim (a string
 /// or an array of strings) contains the value (or, with `equals`, is exactly the JSON value),
 /// the member gets these roles and permissions.
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "claimRule", transform = super::schema::claim_rule_rules))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClaimRule {
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "super::schema::ClaimPath")
+    )]
     pub claim: Value,
     #[serde(default)]
     pub contains: Option<String>,
     #[serde(default)]
     pub equals: Option<Value>,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::Grant>")
+    )]
     pub roles: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        schemars(with = "Vec<super::schema::Grant>")
+    )]
     pub permissions: Vec<String>,
 }

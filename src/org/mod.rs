@@ -1,10 +1,13 @@
 //! Organizations: the KV format ([`config`]), validated policy ([`policy`]), the isolate cache of
-//! compiled configs ([`cache`]) and which org a request addresses ([`resolve`]).
+//! compiled configs ([`cache`]) and which org a request addresses ([`resolve`]); natively, the
+//! config's JSON Schema ([`schema`]).
 
 pub mod cache;
 pub mod config;
 pub mod policy;
 pub mod resolve;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod schema;
 
 use crate::engine::Engine;
 use crate::io::{Answers, Pending, PortError};

@@ -20,10 +20,32 @@ test('every valid example and the demo config validate against the schema', () =
   }
 });
 
-test('every invalid example is refused by the schema', () => {
+test('every invalid example is refused by the schema, at the path of its defect', () => {
   const bad = files('examples/invalid');
   assert.ok(bad.length >= 10);
-  for (const f of bad) {
-    assert.equal(validate(JSON.parse(readFileSync(f, 'utf8'))), false, `${f} should not validate`);
+  for (const f of bad) assert.equal(validate(JSON.parse(readFileSync(f, 'utf8'))), false, `${f} should not validate`);
+
+  // Against the one document it means to be (the root's oneOf reports every branch), an error
+  // must point at the defect: at its path, inside it, or at the object that holds it.
+  const expected = readFileSync('examples/invalid/paths.tsv', 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t'));
+  assert.equal(expected.length, bad.length);
+  const pointer = (p) => p.replace(/^\$/, '').replace(/\[(\d+)\]/g, '.$1').split('.').join('/');
+  for (const [file, path] of expected) {
+    const doc = JSON.parse(readFileSync(`examples/invalid/${file}`, 'utf8'));
+    const kind = doc.org_id !== undefined ? 'org' : 'settings';
+    const check = ajv.getSchema(`${schema.$id}#/$defs/${kind}`);
+    assert.equal(check(doc), false, `${file} is a valid ${kind}`);
+    const want = pointer(path);
+    const at = check.errors.map((e) => {
+      const prop = e.params?.additionalProperty ?? e.params?.missingProperty;
+      return prop ? `${e.instancePath}/${prop}` : e.instancePath;
+    });
+    assert.ok(
+      at.some((p) => p !== '' && (want === p || want.startsWith(`${p}/`) || p.startsWith(`${want}/`))),
+      `${file}: expected an error at ${want}, got ${JSON.stringify(at)}`,
+    );
   }
 });
