@@ -780,7 +780,7 @@ fn apply_decision(
         let key = host
             .secret(&a.secret)
             .ok_or_else(|| format!("secret {} is not set", a.secret))
-            .and_then(|s| engine.assertion_key(&a.kid, &s))
+            .and_then(|s| engine.assertion_key(&a.kid, s.expose()))
             .map_err(internal)?;
         let aud = a.audience.clone().unwrap_or_else(|| match &fwd.upstream {
             Upstream::Origin(o) => o.clone(),
@@ -805,7 +805,7 @@ fn shared_cache_mac(host: &dyn Host, tenant: &TenantPolicy) -> Option<[u8; 32]> 
     let secret = host.secret(&name)?;
     let mut h = Sha256::new();
     h.update(b"orggate/jwks-shared-cache/v1\0");
-    h.update(secret.as_bytes());
+    h.update(secret.expose().as_bytes());
     Some(h.finalize().into())
 }
 
@@ -907,7 +907,9 @@ fn assertion_jwks(
     let secret = host
         .secret(&a.secret)
         .ok_or_else(|| internal(format!("secret {} is not set", a.secret)))?;
-    let key = engine.assertion_key(&a.kid, &secret).map_err(internal)?;
+    let key = engine
+        .assertion_key(&a.kid, secret.expose())
+        .map_err(internal)?;
     let mut r = ResponseView::json(200, &key.jwks());
     r.headers.retain(|(n, _)| n != "cache-control");
     Ok(Outcome::Respond(

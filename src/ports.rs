@@ -16,12 +16,33 @@ pub use crate::io::PortError;
 use crate::keys::jwk::PublicJwk;
 use crate::token::jws::Alg;
 
+/// A secret's value: never printed (`Debug` shows `Secret([redacted])`, there is no `Display`);
+/// [`Secret::expose`] hands out the text where it is used.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
 /// Randomness and secrets, read synchronously by the core.
 pub trait Host {
     /// Cryptographically secure random bytes.
     fn random(&self, buf: &mut [u8]) -> Result<(), PortError>;
     /// A Worker secret by name (`wrangler secret put`; `.dev.vars` locally).
-    fn secret(&self, name: &str) -> Option<String>;
+    fn secret(&self, name: &str) -> Option<Secret>;
 }
 
 /// Wall-clock time, read by drivers once per request (the core never reads a clock).

@@ -307,8 +307,8 @@ impl Host for FakePorts {
     fn random(&self, buf: &mut [u8]) -> Result<(), PortError> {
         self.rng.fill(buf)
     }
-    fn secret(&self, name: &str) -> Option<String> {
-        self.secrets.get(name)
+    fn secret(&self, name: &str) -> Option<Secret> {
+        self.secrets.get(name).map(Secret::new)
     }
 }
 

@@ -76,7 +76,7 @@ fn csrf(
     let secret = host
         .secret(name)
         .ok_or_else(|| crate::login::fault(format!("secret {name} is not set")))?;
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes())
         .map_err(|e| crate::login::fault(e.to_string()))?;
     mac.update(format!("admin-csrf\0{}\0{}", org.org_id, actor.subject).as_bytes());
     Ok(crate::b64::encode(&mac.finalize().into_bytes()))

@@ -3,7 +3,7 @@
 //! the boundary once per isolate.
 
 use crate::io::PortError;
-use crate::ports::Host;
+use crate::ports::{Host, Secret};
 use js_sys::Reflect;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,15 +28,15 @@ impl Host for EdgeHost<'_> {
             .map_err(|_| PortError::new("rng", "getRandomValues failed"))
     }
 
-    fn secret(&self, name: &str) -> Option<String> {
+    fn secret(&self, name: &str) -> Option<Secret> {
         if let Some(v) = SECRETS.with(|s| s.borrow().get(name).cloned()) {
-            return v;
+            return v.map(Secret::new);
         }
         let v = Reflect::get(self.env, &JsValue::from_str(name))
             .ok()
             .and_then(|v| v.as_string())
             .filter(|s| !s.is_empty());
         SECRETS.with(|s| s.borrow_mut().insert(name.to_string(), v.clone()));
-        v
+        v.map(Secret::new)
     }
 }

@@ -88,7 +88,7 @@ pub fn hs256_key(host: &dyn Host, issuer: &IssuerPolicy) -> Result<PublicJwk, To
         None,
         None,
         KeyMaterial::Oct {
-            k: secret.into_bytes(),
+            k: secret.expose().as_bytes().to_vec(),
         },
     ))
 }

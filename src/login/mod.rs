@@ -782,7 +782,7 @@ fn logout_token(
     let name = session_cookie_name(org, secure_cookies(tenant, &url));
     let sealed = session::join_chunks(&jar(&ex.req), &name)?;
     let secret = host.secret(&tenant.login.as_ref()?.session_keys)?;
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).ok()?;
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.expose().as_bytes()).ok()?;
     mac.update(format!("logout\0{}\0{sealed}", org.org_id).as_bytes());
     Some(crate::b64::encode(&mac.finalize().into_bytes()))
 }

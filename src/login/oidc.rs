@@ -9,7 +9,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::io::Pending;
 use crate::keys::cache::JwksTiming;
 use crate::org::policy::{AudiencePattern, IssuerPolicy, OrgPolicy, TenantPolicy};
-use crate::ports::Host;
+use crate::ports::{Host, Secret};
 use crate::token::claims::{audiences, Preset};
 use crate::token::jws::Alg;
 use crate::token::verify::{check_signature, numeric, parse_once};
@@ -18,12 +18,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// Which IdP client a login uses: the tenant's, or the org's own.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Client {
     pub issuer: String,
     pub client_id: String,
-    /// The Worker secret's *value* (resolved by the caller, never logged).
-    pub client_secret: String,
+    /// The Worker secret's value (never printed).
+    pub client_secret: Secret,
     pub scopes: String,
     pub audience: Option<String>,
     /// ID-token signature algorithms accepted from this IdP.
@@ -33,16 +33,6 @@ pub struct Client {
     pub org_bound: bool,
     /// Read userinfo (OIDC Core 5.3) after the code exchange.
     pub userinfo: bool,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .finish()
-    }
 }
 
 /// The IdP client for this org: its own, or the tenant's.
@@ -144,7 +134,7 @@ fn basic_auth(client: &Client) -> String {
     let raw = format!(
         "{}:{}",
         url_encode(&client.client_id),
-        url_encode(&client.client_secret)
+        url_encode(client.client_secret.expose())
     );
     format!("Basic {}", crate::b64::encode_standard(raw.as_bytes()))
 }
@@ -374,4 +364,28 @@ pub fn txn_id(state: &str) -> Option<&str> {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client (and anything that prints one) shows everything but its secret.
+    #[test]
+    fn debug_never_prints_the_client_secret() {
+        let c = Client {
+            issuer: "https://idp.example".into(),
+            client_id: "orggate".into(),
+            client_secret: Secret::new("s3cr3t-value"),
+            scopes: "openid".into(),
+            audience: None,
+            algorithms: vec![Alg::RS256],
+            org_bound: true,
+            userinfo: false,
+        };
+        let printed = format!("{c:?} {c:#?}");
+        assert!(!printed.contains("s3cr3t-value"), "{printed}");
+        assert!(printed.contains("Secret([redacted])") && printed.contains("orggate"));
+        assert_eq!(c.client_secret.expose(), "s3cr3t-value");
+    }
 }

@@ -94,7 +94,7 @@ pub fn keyring(host: &dyn Host, tenant: &TenantPolicy) -> Result<Keyring, String
     let secret = host
         .secret(&login.session_keys)
         .ok_or_else(|| format!("secret {} is not set", login.session_keys))?;
-    Keyring::parse(&secret).map_err(|e| format!("{}: {e:?}", login.session_keys))
+    Keyring::parse(secret.expose()).map_err(|e| format!("{}: {e:?}", login.session_keys))
 }
 
 /// AEAD associated data: the purpose and the org (a transaction cookie never opens as a
