@@ -131,3 +131,105 @@ fn checked_in_schema_is_generated_from_the_types() {
         serde_json::json!(["version", "org_id", "name"])
     );
 }
+
+/// `require` and `preset` are typed (serde enums), and a defect inside them is still named by
+/// its own path with what was expected there.
+#[test]
+fn require_and_preset_errors_name_the_defect() {
+    let settings = |preset: &str, require: &str| {
+        format!(
+            r#"{{"version":1,"issuers":[{{"issuer":"https://idp.example/","audiences":["a"],
+            "algorithms":["RS256"]{preset}}}],"routes":[{{"id":"r","path":"/x","require":{require}}}]}}"#
+        )
+    };
+    let cases = [
+        (
+            r#","preset":"okta""#,
+            r#""public""#,
+            "$.issuers[0].preset",
+            "`stytch`",
+        ),
+        (
+            r#","preset":{"generic":{"org":"x"}}"#,
+            r#""public""#,
+            "$.issuers[0].preset.generic.org",
+            "unknown field `org`",
+        ),
+        (
+            r#","preset":{"generic":{"org_id":5}}"#,
+            r#""public""#,
+            "$.issuers[0].preset.generic.org_id",
+            "a claim path",
+        ),
+        (
+            r#","preset":{"generic":{"roles":"groups"}}"#,
+            r#""public""#,
+            "$.issuers[0].preset.generic",
+            "needs org_id or org_name",
+        ),
+        (
+            "",
+            r#"{"caller":"admin"}"#,
+            "$.routes[0].require.caller",
+            "`user` or `client`",
+        ),
+        (
+            "",
+            r#"{"permissions":"x"}"#,
+            "$.routes[0].require.permissions",
+            "an array of names",
+        ),
+        (
+            "",
+            r#"{"permissions":[1]}"#,
+            "$.routes[0].require.permissions[0]",
+            "a string",
+        ),
+        (
+            "",
+            r#"{"permissions":["a"],"roles":["b"]}"#,
+            "$.routes[0].require",
+            "one key",
+        ),
+        (
+            "",
+            r#""everyone""#,
+            "$.routes[0].require",
+            "`authenticated`",
+        ),
+        ("", "5", "$.routes[0].require", "an object with one key"),
+        (
+            "",
+            r#"{"any":[{"permissions":{"some":["a"]}}]}"#,
+            "$.routes[0].require.any[0].permissions.some",
+            "`all` or `any`",
+        ),
+        ("", r#"{"all":[]}"#, "$.routes[0].require.all", "non-empty"),
+        (
+            "",
+            r#"{"permissions":[""]}"#,
+            "$.routes[0].require.permissions[0]",
+            "non-empty",
+        ),
+    ];
+    for (preset, require, path, says) in cases {
+        let e = check_document(&settings(preset, require)).expect_err(require);
+        assert_eq!(e.path, path, "{preset} {require}: {e}");
+        assert!(e.reason.contains(says), "{preset} {require}: {e}");
+    }
+    // Both shapes of each still read.
+    for (preset, require) in [
+        (r#","preset":"keycloak""#, r#"{"roles":{"any":["a","b"]}}"#),
+        (
+            r#","preset":{"auth0":{"roles":["https://example.com/roles"]}}"#,
+            r#"{"all":[{"caller":"user"},{"scopes":["read"]}]}"#,
+        ),
+        (
+            r#","preset":{"generic":{"org_id":"tenant.id","permissions":["perms"]}}"#,
+            r#""authenticated""#,
+        ),
+    ] {
+        check_document(&settings(preset, require))
+            .unwrap_or_else(|e| panic!("{preset} {require}: {e}"));
+    }
+}

@@ -1,9 +1,9 @@
 //! Requirements, the principal they are checked against, and decisions that carry their reasons
 //! (Pomerium's `RuleResult { value, reasons }`): every deny names the rule and what was missing.
 
-use crate::org::policy::{caller_kind, ConfigError, MultiOrgPermissions, OrgPolicy, TenantPolicy};
+use crate::org::config::{RawCaller, RawNames, RawRequire};
+use crate::org::policy::{ConfigError, MultiOrgPermissions, OrgPolicy, TenantPolicy};
 use crate::token::{CallerKind, VerifiedClaims};
-use serde_json::Value;
 use std::rc::Rc;
 
 /// What a route asks of the caller.
@@ -22,81 +22,57 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    /// Parses the `require` JSON of a rule:
-    /// `"public"`, `"authenticated"`, `{"permissions": ["a","b"]}` (all of them),
-    /// `{"permissions": {"any": [...]}}`, same for `roles` and `scopes`, `{"caller": "client"}`,
-    /// and nesting with `{"all": [...]}` / `{"any": [...]}`.
-    pub fn parse(path: &str, v: &Value) -> Result<Requirement, ConfigError> {
-        match v {
-            Value::String(s) if s == "public" => Ok(Requirement::Public),
-            Value::String(s) if s == "authenticated" => Ok(Requirement::Authenticated),
-            Value::Object(o) if o.len() == 1 => {
-                let Some((k, inner)) = o.iter().next() else {
-                    return Err(ConfigError::new(path, "empty requirement"));
-                };
-                let p = format!("{path}.{k}");
-                match k.as_str() {
-                    "all" | "any" => {
-                        let items = inner
-                            .as_array()
-                            .filter(|a| !a.is_empty())
-                            .ok_or_else(|| ConfigError::new(&p, "a non-empty array of requirements"))?;
-                        let reqs = items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, r)| Requirement::parse(&format!("{p}[{i}]"), r))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        if reqs.contains(&Requirement::Public) {
-                            return Err(ConfigError::new(&p, "\"public\" cannot be nested"));
-                        }
-                        Ok(if k == "all" { Requirement::All(reqs) } else { Requirement::Any(reqs) })
-                    }
-                    "permissions" | "roles" | "scopes" => {
-                        let make: fn(String) -> Requirement = match k.as_str() {
-                            "permissions" => Requirement::Permission,
-                            "roles" => Requirement::Role,
-                            _ => Requirement::Scope,
-                        };
-                        let (combine_all, list) = match inner {
-                            Value::Array(a) => (true, a),
-                            Value::Object(m) if m.len() == 1 && m.contains_key("all") => {
-                                (true, m["all"].as_array().ok_or_else(|| ConfigError::new(format!("{p}.all"), "an array of strings"))?)
-                            }
-                            Value::Object(m) if m.len() == 1 && m.contains_key("any") => {
-                                (false, m["any"].as_array().ok_or_else(|| ConfigError::new(format!("{p}.any"), "an array of strings"))?)
-                            }
-                            _ => return Err(ConfigError::new(&p, "an array of strings, or {\"all\": [...]} / {\"any\": [...]}")),
-                        };
-                        if list.is_empty() {
-                            return Err(ConfigError::new(&p, "an empty list would match everyone"));
-                        }
-                        let items = list
-                            .iter()
-                            .enumerate()
-                            .map(|(i, s)| match s.as_str() {
-                                Some(s) if !s.is_empty() => Ok(make(s.to_string())),
-                                _ => Err(ConfigError::new(format!("{p}[{i}]"), "a non-empty string")),
-                            })
-                            .collect::<Result<Vec<_>, _>>()?;
-                        Ok(match (items.len(), combine_all) {
-                            (1, _) => items.into_iter().next().unwrap_or(Requirement::Authenticated),
-                            (_, true) => Requirement::All(items),
-                            (_, false) => Requirement::Any(items),
-                        })
-                    }
-                    "caller" => inner
-                        .as_str()
-                        .and_then(caller_kind)
-                        .map(Requirement::Caller)
-                        .ok_or_else(|| ConfigError::new(&p, "\"user\" or \"client\"")),
-                    _ => Err(ConfigError::new(&p, "unknown requirement (all, any, permissions, roles, scopes, caller)")),
-                }
+    /// Compiles a rule's `require`: `"public"`, `"authenticated"`, `{"permissions": ["a","b"]}`
+    /// (all of them), `{"permissions": {"any": [...]}}`, same for `roles` and `scopes`,
+    /// `{"caller": "client"}`, and nesting with `{"all": [...]}` / `{"any": [...]}`. What serde
+    /// cannot refuse is refused here: empty lists (they would match everyone), empty names and
+    /// a nested `"public"`.
+    pub fn parse(path: &str, raw: &RawRequire) -> Result<Requirement, ConfigError> {
+        let nested = |key: &str, items: &[RawRequire]| {
+            let p = format!("{path}.{key}");
+            if items.is_empty() {
+                return Err(ConfigError::new(&p, "a non-empty array of requirements"));
             }
-            _ => Err(ConfigError::new(
-                path,
-                "\"public\", \"authenticated\" or an object with one key (all, any, permissions, roles, scopes, caller)",
-            )),
-        }
+            let reqs = items
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Requirement::parse(&format!("{p}[{i}]"), r))
+                .collect::<Result<Vec<_>, _>>()?;
+            if reqs.contains(&Requirement::Public) {
+                return Err(ConfigError::new(&p, "\"public\" cannot be nested"));
+            }
+            Ok(reqs)
+        };
+        let names = |key: &str, names: &RawNames, make: fn(String) -> Requirement| {
+            let p = format!("{path}.{key}");
+            let (all, list) = match names {
+                RawNames::All(l) => (true, l),
+                RawNames::Any(l) => (false, l),
+            };
+            if list.is_empty() {
+                return Err(ConfigError::new(&p, "an empty list would match everyone"));
+            }
+            if let Some(i) = list.iter().position(String::is_empty) {
+                return Err(ConfigError::new(format!("{p}[{i}]"), "a non-empty string"));
+            }
+            let mut items: Vec<Requirement> = list.iter().cloned().map(make).collect();
+            Ok(match (items.len(), all) {
+                (1, _) => items.remove(0),
+                (_, true) => Requirement::All(items),
+                (_, false) => Requirement::Any(items),
+            })
+        };
+        Ok(match raw {
+            RawRequire::Public => Requirement::Public,
+            RawRequire::Authenticated => Requirement::Authenticated,
+            RawRequire::All(items) => Requirement::All(nested("all", items)?),
+            RawRequire::Any(items) => Requirement::Any(nested("any", items)?),
+            RawRequire::Permissions(n) => names("permissions", n, Requirement::Permission)?,
+            RawRequire::Roles(n) => names("roles", n, Requirement::Role)?,
+            RawRequire::Scopes(n) => names("scopes", n, Requirement::Scope)?,
+            RawRequire::Caller(RawCaller::User) => Requirement::Caller(CallerKind::User),
+            RawRequire::Caller(RawCaller::Client) => Requirement::Caller(CallerKind::Client),
+        })
     }
 
     /// Checks the requirement; `Err` lists what is missing, e.g. `permission:write:reports`.

@@ -143,8 +143,8 @@ pub struct RawIssuer {
     )]
     pub jwks_uri: Option<String>,
     #[serde(default = "default_preset")]
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Preset"))]
-    pub preset: Value,
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Preset", extend("default" = "auth0")))]
+    pub preset: RawPreset,
     #[serde(default)]
     #[cfg_attr(not(target_arch = "wasm32"), schemars(range(max = 600)))]
     pub leeway_s: Option<u64>,
@@ -168,8 +168,218 @@ pub struct RawIssuer {
     pub orgs: Option<Vec<String>>,
 }
 
-fn default_preset() -> Value {
-    Value::String("auth0".into())
+fn default_preset() -> RawPreset {
+    RawPreset::Named(RawPresetName::Auth0)
+}
+
+/// How orggate reads an IdP's tokens: a preset name, `{"auth0": {"roles": CLAIM}}`, or
+/// `{"generic": {...}}` naming the claims (at least `org_id` or `org_name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawPreset {
+    Named(RawPresetName),
+    Custom(RawPresetCustom),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPresetName {
+    Auth0,
+    Clerk,
+    Keycloak,
+    Workos,
+    Logto,
+    Stytch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPresetCustom {
+    /// Auth0 with roles in a claim of the tenant's choosing (an Action adds it).
+    Auth0(RawAuth0Preset),
+    Generic(RawGenericPreset),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth0Preset {
+    pub roles: RawClaimPath,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGenericPreset {
+    #[serde(default)]
+    pub org_id: Option<RawClaimPath>,
+    #[serde(default)]
+    pub org_name: Option<RawClaimPath>,
+    #[serde(default)]
+    pub permissions: Option<RawClaimPath>,
+    #[serde(default)]
+    pub roles: Option<RawClaimPath>,
+    #[serde(default)]
+    pub subject: Option<RawClaimPath>,
+    #[serde(default)]
+    pub client_id: Option<RawClaimPath>,
+}
+
+/// Where a claim is: a dotted path (`realm_access.roles`), or the keys as an array (a
+/// namespaced claim, `["https://example.com/roles"]`, is one key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawClaimPath {
+    Dotted(String),
+    Keys(Vec<String>),
+}
+
+/// What a route requires: `"public"`, `"authenticated"`, or an object with one key: `all` or
+/// `any` (nested requirements), `permissions`, `roles` or `scopes` (names), `caller`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", remote = "Self")]
+pub enum RawRequire {
+    Public,
+    Authenticated,
+    All(Vec<RawRequire>),
+    Any(Vec<RawRequire>),
+    Permissions(RawNames),
+    Roles(RawNames),
+    Scopes(RawNames),
+    Caller(RawCaller),
+}
+
+/// Names a caller must hold: a list (all of them), `{"all": [...]}` or `{"any": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawNames {
+    All(Vec<String>),
+    Any(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawCaller {
+    User,
+    Client,
+}
+
+/// `{"all": [...]}` or `{"any": [...]}`, the object form of [`RawNames`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum NamesOf {
+    All(Vec<String>),
+    Any(Vec<String>),
+}
+
+// The values with two shapes (a string or a list, or an object) read each shape with its own
+// deserializer instead of `#[serde(untagged)]`, which would report any defect inside as "did
+// not match any variant" at the outer path instead of naming it.
+mod two_shapes {
+    use super::{NamesOf, RawClaimPath, RawNames, RawPreset, RawRequire};
+    use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer};
+    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    /// A visitor for `T`'s shapes, saying what it expected when given neither.
+    struct Shapes<T>(&'static str, PhantomData<T>);
+
+    impl<'de> Visitor<'de> for Shapes<RawPreset> {
+        type Value = RawPreset;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<RawPreset, E> {
+            Deserialize::deserialize(StrDeserializer::<E>::new(v)).map(RawPreset::Named)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<RawPreset, A::Error> {
+            Deserialize::deserialize(MapAccessDeserializer::new(m)).map(RawPreset::Custom)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Shapes<RawNames> {
+        type Value = RawNames;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<RawNames, A::Error> {
+            Deserialize::deserialize(SeqAccessDeserializer::new(s)).map(RawNames::All)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<RawNames, A::Error> {
+            Ok(match NamesOf::deserialize(MapAccessDeserializer::new(m))? {
+                NamesOf::All(v) => RawNames::All(v),
+                NamesOf::Any(v) => RawNames::Any(v),
+            })
+        }
+    }
+
+    impl<'de> Visitor<'de> for Shapes<RawClaimPath> {
+        type Value = RawClaimPath;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<RawClaimPath, E> {
+            Ok(RawClaimPath::Dotted(v.to_string()))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<RawClaimPath, A::Error> {
+            Deserialize::deserialize(SeqAccessDeserializer::new(s)).map(RawClaimPath::Keys)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Shapes<RawRequire> {
+        type Value = RawRequire;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<RawRequire, E> {
+            RawRequire::deserialize(StrDeserializer::<E>::new(v))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawRequire, A::Error> {
+            let r = RawRequire::deserialize(MapAccessDeserializer::new(&mut m))?;
+            match m.next_key::<String>()? {
+                None => Ok(r),
+                Some(k) => Err(A::Error::custom(format!(
+                    "a requirement has one key; combine with {{\"all\": [...]}} instead of adding {k:?}"
+                ))),
+            }
+        }
+    }
+
+    /// The derived (`remote = "Self"`) reader does each shape; this one adds the one-key check
+    /// that serde's enum reading lacks (it reports a second key as "expected value").
+    impl<'de> Deserialize<'de> for RawRequire {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Shapes::<RawRequire>(
+                "\"public\", \"authenticated\" or an object with one key (all, any, permissions, \
+                 roles, scopes, caller)",
+                PhantomData,
+            ))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for RawPreset {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Shapes::<RawPreset>(
+                "a preset name (auth0, clerk, keycloak, workos, logto, stytch), \
+                 {\"auth0\": {\"roles\": ...}} or {\"generic\": {...}}",
+                PhantomData,
+            ))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for RawNames {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Shapes::<RawNames>(
+                "an array of names, or {\"all\": [...]} / {\"any\": [...]}",
+                PhantomData,
+            ))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for RawClaimPath {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Shapes::<RawClaimPath>(
+                "a claim path: a dotted string or an array of keys",
+                PhantomData,
+            ))
+        }
+    }
 }
 
 #[cfg_attr(
@@ -185,7 +395,7 @@ pub struct RawMultiOrg {
         not(target_arch = "wasm32"),
         schemars(with = "super::schema::ClaimPath")
     )]
-    pub claim: Value,
+    pub claim: RawClaimPath,
     /// `active_org` (default): permissions count only in the token's active org;
     /// `all_listed_orgs`: the token's permissions apply in every listed org.
     #[serde(default)]
@@ -234,7 +444,7 @@ pub struct RawRule {
         not(target_arch = "wasm32"),
         schemars(with = "super::schema::Requirement")
     )]
-    pub require: Value,
+    pub require: RawRequire,
     /// An org rule with this marker may loosen the base rule it overlaps.
     #[serde(default)]
     pub loosen: bool,
@@ -650,7 +860,7 @@ pub struct RawClaimRule {
         not(target_arch = "wasm32"),
         schemars(with = "super::schema::ClaimPath")
     )]
-    pub claim: Value,
+    pub claim: RawClaimPath,
     #[serde(default)]
     pub contains: Option<String>,
     #[serde(default)]

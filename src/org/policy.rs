@@ -150,85 +150,56 @@ pub fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn claim_path(path: &str, v: &Value) -> Result<ClaimPath, ConfigError> {
+fn claim_path(path: &str, v: &RawClaimPath) -> Result<ClaimPath, ConfigError> {
     match v {
         // A namespaced claim (`https://example.com/roles`) contains dots of its own: as a dotted
         // string it would be read as nested keys and never found.
-        Value::String(s) if s.contains("://") => Err(ConfigError::new(
+        RawClaimPath::Dotted(s) if s.contains("://") => Err(ConfigError::new(
             path,
             format!("{s:?} looks like a namespaced claim; write it as one key: [{s:?}]"),
         )),
-        Value::String(s) if !s.is_empty() => Ok(ClaimPath::dotted(s)),
-        Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                k.as_str().map(str::to_string).ok_or_else(|| {
-                    ConfigError::new(format!("{path}[{i}]"), "claim path keys are strings")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(ClaimPath),
-        _ => Err(ConfigError::new(
-            path,
-            "a claim path is a dotted string or an array of keys",
-        )),
+        RawClaimPath::Dotted(s) if !s.is_empty() => Ok(ClaimPath::dotted(s)),
+        RawClaimPath::Keys(keys) if !keys.is_empty() => Ok(ClaimPath(keys.clone())),
+        _ => Err(ConfigError::new(path, "an empty claim path")),
     }
 }
 
-fn parse_preset(path: &str, v: &Value) -> Result<Preset, ConfigError> {
-    if let Some(name) = v.as_str() {
-        return match name {
-            "auth0" => Ok(Preset::Auth0 { roles: None }),
-            "clerk" => Ok(Preset::Clerk),
-            "keycloak" => Ok(Preset::Keycloak),
-            "workos" => Ok(Preset::WorkOs),
-            "logto" => Ok(Preset::Logto),
-            "stytch" => Ok(Preset::Stytch),
-            other => Err(ConfigError::new(
-                path,
-                format!("unknown preset {other:?} (auth0, clerk, keycloak, workos, logto, stytch, or {{\"generic\": {{...}}}})"),
-            )),
-        };
-    }
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ConfigError::new(path, "a preset name or an object"))?;
-    if let Some(roles) = obj.get("auth0").and_then(|a| a.get("roles")) {
-        return Ok(Preset::Auth0 {
-            roles: Some(claim_path(&format!("{path}.auth0.roles"), roles)?),
-        });
-    }
-    let g = obj
-        .get("generic")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ConfigError::new(
-                path,
-                "expected {\"generic\": {...}} or {\"auth0\": {\"roles\": ...}}",
-            )
-        })?;
-    let mut map = GenericMap::default();
-    for (k, val) in g {
-        let p = format!("{path}.generic.{k}");
-        let cp = Some(claim_path(&p, val)?);
-        match k.as_str() {
-            "org_id" => map.org_id = cp,
-            "org_name" => map.org_name = cp,
-            "permissions" => map.permissions = cp,
-            "roles" => map.roles = cp,
-            "subject" => map.subject = cp,
-            "client_id" => map.client_id = cp,
-            _ => return Err(ConfigError::new(p, "unknown generic mapping key")),
+fn parse_preset(path: &str, v: &RawPreset) -> Result<Preset, ConfigError> {
+    Ok(match v {
+        RawPreset::Named(name) => match name {
+            RawPresetName::Auth0 => Preset::Auth0 { roles: None },
+            RawPresetName::Clerk => Preset::Clerk,
+            RawPresetName::Keycloak => Preset::Keycloak,
+            RawPresetName::Workos => Preset::WorkOs,
+            RawPresetName::Logto => Preset::Logto,
+            RawPresetName::Stytch => Preset::Stytch,
+        },
+        RawPreset::Custom(RawPresetCustom::Auth0(a)) => Preset::Auth0 {
+            roles: Some(claim_path(&format!("{path}.auth0.roles"), &a.roles)?),
+        },
+        RawPreset::Custom(RawPresetCustom::Generic(g)) => {
+            let p = |k: &str, v: &Option<RawClaimPath>| {
+                v.as_ref()
+                    .map(|v| claim_path(&format!("{path}.generic.{k}"), v))
+                    .transpose()
+            };
+            let map = GenericMap {
+                org_id: p("org_id", &g.org_id)?,
+                org_name: p("org_name", &g.org_name)?,
+                permissions: p("permissions", &g.permissions)?,
+                roles: p("roles", &g.roles)?,
+                subject: p("subject", &g.subject)?,
+                client_id: p("client_id", &g.client_id)?,
+            };
+            if map.org_id.is_none() && map.org_name.is_none() {
+                return Err(ConfigError::new(
+                    format!("{path}.generic"),
+                    "needs org_id or org_name",
+                ));
+            }
+            Preset::Generic(map)
         }
-    }
-    if map.org_id.is_none() && map.org_name.is_none() {
-        return Err(ConfigError::new(
-            format!("{path}.generic"),
-            "needs org_id or org_name",
-        ));
-    }
-    Ok(Preset::Generic(map))
+    })
 }
 
 fn issuer_policy(path: &str, raw: &RawIssuer) -> Result<IssuerPolicy, ConfigError> {

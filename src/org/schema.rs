@@ -4,9 +4,9 @@
 //! ids, colours), the requirement grammar, presets and the few rules that span fields are the
 //! named schemas below. `schema/orggate-config.schema.json` is this output, checked by a test.
 //!
-//! `require` and `preset` stay `serde_json::Value` in the types on purpose: they are read by
-//! hand so that an error names the exact JSON path of the defect (`$.routes[0].require.caller`),
-//! which serde's untagged enums cannot do.
+//! `require` and `preset` are typed in [`super::config`] but read by hand-written visitors (so
+//! an error names the path of the defect); their schemas are written here, with the rules a
+//! derive cannot state (one key per requirement object, no `"public"` inside `all`/`any`).
 
 use schemars::generate::SchemaSettings;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
