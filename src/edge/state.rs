@@ -38,6 +38,8 @@ struct StateBody {
 pub struct OrgState {
     state: State,
     env: Env,
+    /// KV writes failed on purpose so far (see [`OrgState::injected_kv_fault`]).
+    injected_faults: std::cell::Cell<u64>,
 }
 
 const FIRST_RETRY: Duration = Duration::from_secs(2);
@@ -61,6 +63,24 @@ impl OrgState {
         self.state.storage().put(key, text).await
     }
 
+    /// The end-to-end tests' fault injection: with the binding `ORGGATE_TEST_KV_FAULTS` set to N,
+    /// this object's first N KV writes fail (so the outbox and its alarm are exercised in
+    /// workerd; an object evicted meanwhile starts counting again). No deployment sets it.
+    fn injected_kv_fault(&self) -> Option<String> {
+        let n: u64 = self
+            .env
+            .var("ORGGATE_TEST_KV_FAULTS")
+            .ok()?
+            .to_string()
+            .parse()
+            .ok()?;
+        let done = self.injected_faults.get();
+        (done < n).then(|| {
+            self.injected_faults.set(done + 1);
+            format!("injected KV fault {} of {n}", done + 1)
+        })
+    }
+
     /// Writes what is owed to KV, in order; `Ok(true)` when nothing is left. On a failure the
     /// rest stays owed and an alarm is set.
     async fn publish(&self) -> Result<bool> {
@@ -73,9 +93,13 @@ impl OrgState {
             let published: u64 = storage.get("published").await?.unwrap_or(0);
             if published < doc.version {
                 let text = serde_json::to_string(&doc).map_err(rust_err)?;
-                match kv.put(&kv_key(&scope), text)?.execute().await {
-                    Ok(()) => storage.put("published", doc.version).await?,
-                    Err(e) => failed = Some(e.to_string()),
+                if let Some(e) = self.injected_kv_fault() {
+                    failed = Some(e);
+                } else {
+                    match kv.put(&kv_key(&scope), text)?.execute().await {
+                        Ok(()) => storage.put("published", doc.version).await?,
+                        Err(e) => failed = Some(e.to_string()),
+                    }
                 }
             }
         }
@@ -83,6 +107,10 @@ impl OrgState {
         if failed.is_none() {
             let mut owed: Vec<(String, Option<String>)> = self.get_json("owed").await?;
             while let Some((key, value)) = owed.first().cloned() {
+                if let Some(e) = self.injected_kv_fault() {
+                    failed = Some(e);
+                    break;
+                }
                 let r = match value {
                     Some(v) => match kv.put(&key, v) {
                         Ok(p) => p.execute().await.map_err(|e| e.to_string()),
@@ -204,7 +232,11 @@ impl OrgState {
 
 impl DurableObject for OrgState {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self {
+            state,
+            env,
+            injected_faults: std::cell::Cell::new(0),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {

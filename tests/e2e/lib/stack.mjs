@@ -15,10 +15,11 @@ import { startWorker, testKv } from './worker.mjs';
  * @param {number} [o.accessTtl] OP access-token lifetime in seconds
  * @param {(entries: Record<string,string>) => void} [o.editKv] change the demo KV before seeding
  * @param {boolean} [o.quiet] silence the OP (default true)
+ * @param {Record<string,string>} [o.bindings] more Worker bindings (vars)
  * @returns {Promise<{op, origin, worker, port:number, issuer:string, kvEntries:Record<string,string>,
  *   send:(o:object)=>Promise<any>, originRequests:()=>any[], clearOrigin:()=>Promise<void>, close:()=>Promise<void>}>}
  */
-export async function startStack({ accessTtl, editKv, quiet = true } = {}) {
+export async function startStack({ accessTtl, editKv, quiet = true, bindings } = {}) {
   const started = [];
   const close = async () => {
     // Reverse start order; keep going if one of them fails to stop.
@@ -36,7 +37,7 @@ export async function startStack({ accessTtl, editKv, quiet = true } = {}) {
   try {
     const origin = await startOrigin({ port: 0 });
     started.push(origin);
-    const worker = await startWorker({ kv: {} });
+    const worker = await startWorker({ kv: {}, bindings });
     started.push(worker);
     const op = await startOp({
       port: 0, workerPorts: [worker.port], accessTtl, quiet,
