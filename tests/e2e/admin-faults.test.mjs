@@ -1,7 +1,8 @@
-// The org writer's outbox in workerd: KV refuses the Durable Object's first two writes
-// (ORGGATE_TEST_KV_FAULTS=2), the admin's change is still committed and audited, and the
+// The org writer's outbox in workerd: KV refuses each Durable Object's first two writes
+// (ORGGATE_TEST_KV_FAULTS=2). An admin's change to acme is still committed and audited, and the
 // object's alarm publishes it; at the end the object's state and KV agree, and the next write
-// publishes at once.
+// publishes at once. A revocation in globex (another object) is enforced at once by the isolate
+// that wrote it and reaches KV through the same alarm.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './lib/stack.mjs';
@@ -75,5 +76,33 @@ describe('KV publish faults in workerd', () => {
     });
     assert.equal(q.status, 200, q.body);
     assert.equal((await kvDoc()).display_name, 'Acme Corporation');
+  });
+
+  it('a revocation KV refused twice is enforced at once and published by the alarm', T, async () => {
+    const carol = await orgAccessToken({ issuer: s.issuer, sub: 'user_carol', orgId: 'org_globex', orgName: 'globex' });
+    const dave = await orgAccessToken({
+      issuer: s.issuer, sub: 'user_dave', orgId: 'org_globex', orgName: 'globex', permissions: ['reports:view'],
+    });
+    const send = (token, method, path, body) => s.send({
+      host: 'globex.localhost', method, path,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    assert.equal((await send(dave, 'GET', '/api/reports/1')).status, 200);
+    const t0 = Date.now();
+    const w = await send(carol, 'POST', '/_orggate/admin/api/revocations', { subject: 'user_dave' });
+    assert.equal(w.status, 200, w.body);
+    assert.equal(await s.worker.kv.get('revoked:org_globex'), null, 'KV refused the first write');
+    const r = await send(dave, 'GET', '/api/reports/1');
+    assert.equal(r.status, 401, r.body);
+    assert.equal(r.json().reason, 'revoked');
+    let text = null;
+    for (let i = 0; i < 120 && text === null; i += 1) {
+      await new Promise((ok) => { setTimeout(ok, 250); });
+      text = await s.worker.kv.get('revoked:org_globex');
+    }
+    assert.ok(text, `KV never caught up (${Date.now() - t0} ms)`);
+    assert.ok(Date.now() - t0 >= 5000, 'published before the second retry: no fault was injected');
+    assert.deepEqual(JSON.parse(text).entries.map((e) => [e.kind, e.value]), [['sub', 'user_dave']]);
   });
 });
