@@ -30,6 +30,7 @@ use crate::ports::Host;
 use crate::session::lifecycle::{
     secure_cookies, session_claims, session_cookie_name, SessionClaims,
 };
+use crate::time::UnixSeconds;
 use crate::token::verify::verify_bound;
 use crate::token::{AuthFacts, VerifiedClaims};
 use std::rc::Rc;
@@ -69,10 +70,10 @@ pub fn request_id(host: &dyn Host, engine: &Engine, req: &RequestView) -> String
     engine.next_request_id(|b| host.random(b).is_ok())
 }
 
-/// A new exchange for `req` at `now_ms`.
-pub fn begin(engine: &Engine, host: &dyn Host, req: RequestView, now_ms: u64) -> Exchange {
+/// A new exchange for `req` at `now`.
+pub fn begin(engine: &Engine, host: &dyn Host, req: RequestView, now: UnixSeconds) -> Exchange {
     let id = request_id(host, engine, &req);
-    Exchange::new(req, now_ms, id)
+    Exchange::new(req, now, id)
 }
 
 /// Runs the pipeline on what is known so far. Never panics; every failure becomes a refusal
@@ -597,7 +598,7 @@ fn authorize_and_forward(
 
 type Scoped = (
     Result<Rc<Principal>, Refusal>,
-    u64,
+    UnixSeconds,
     Option<(String, [u8; 32])>,
 );
 
@@ -637,11 +638,11 @@ fn judge(
     principal: Result<Rc<Principal>, Refusal>,
     requirement: &Requirement,
     eff: &Effective,
-    now: u64,
-) -> (Decided, u64) {
+    now: UnixSeconds,
+) -> (Decided, UnixSeconds) {
     let principal = match principal {
         Ok(p) => p,
-        Err(r) => return (Decided::Refused(r), u64::MAX),
+        Err(r) => return (Decided::Refused(r), UnixSeconds::NEVER_ENDS),
     };
     if let Err(missing) = requirement.check(&principal) {
         let r = Refusal::Forbidden {
@@ -649,9 +650,9 @@ fn judge(
             reason: "missing_requirement",
             missing,
         };
-        return (Decided::Refused(r), u64::MAX);
+        return (Decided::Refused(r), UnixSeconds::NEVER_ENDS);
     }
-    let mut until = u64::MAX;
+    let mut until = UnixSeconds::NEVER_ENDS;
     for su in &eff.step_up {
         if let Err(i) = su.check(&principal, now) {
             let r = Refusal::StepUp {
@@ -660,7 +661,7 @@ fn judge(
                 amr: su.amr.join(" "),
                 why: i.why,
             };
-            return (Decided::Refused(r), u64::MAX);
+            return (Decided::Refused(r), UnixSeconds::NEVER_ENDS);
         }
         until = until.min(su.until(&principal));
     }

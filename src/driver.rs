@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 /// One request, start to decision, at the ports' clock.
 pub fn run<P: Ports>(ports: &P, engine: &Engine, req: RequestView) -> Handled {
-    let mut ex = app::begin(engine, ports, req, ports.clock().now_ms());
+    let mut ex = app::begin(engine, ports, req, ports.clock().now());
     drive(ports, engine, &mut ex)
 }
 
@@ -80,7 +80,7 @@ pub fn verify_token<P: Ports>(
     raw: &str,
 ) -> Result<Rc<VerifiedClaims>, TokenError> {
     let req = RequestView::new("GET", "https://orggate.invalid/", &[]);
-    let mut ex = Exchange::new(req, ports.clock().now_ms(), "verify".into());
+    let mut ex = Exchange::new(req, ports.clock().now(), "verify".into());
     loop {
         match verify(engine, ports, &mut ex, tenant, raw) {
             Ok(c) => {

@@ -10,6 +10,7 @@ use crate::forward::AssertionKey;
 use crate::keys::cache::JwksCache;
 use crate::keys::discovery::Discovery;
 use crate::org::cache::ConfigCache;
+use crate::time::UnixSeconds;
 use crate::token::verify::CachedToken;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -54,7 +55,7 @@ pub struct CachedDecision {
     pub scope: DecisionScope,
     /// Unix seconds from which the decision no longer holds (token expiry, session refresh time,
     /// `max_age`).
-    pub valid_until: u64,
+    pub valid_until: UnixSeconds,
     /// The issuer and JWKS key that verified the credential: the decision holds only while that
     /// key is in a fresh key set (a rotated-out key stops a cached decision at once).
     pub key: Option<(String, [u8; 32])>,
@@ -106,7 +107,7 @@ pub struct Engine {
     jwks: RefCell<JwksCache>,
     verified: RefCell<Bounded<Rc<CachedToken>>>,
     decisions: RefCell<Bounded<Vec<CachedDecision>>>,
-    discovery: RefCell<HashMap<String, (Rc<Discovery>, u64)>>,
+    discovery: RefCell<HashMap<String, (Rc<Discovery>, UnixSeconds)>>,
     configs: RefCell<ConfigCache>,
     /// (random isolate prefix, counter) for request ids.
     request_seq: Cell<(u32, u64)>,
@@ -117,7 +118,7 @@ pub struct Engine {
     /// Versions handed to compiled configs (decisions are cached per version).
     config_versions: Cell<u64>,
     /// DPoP proof ids seen: (key thumbprint, jti) → until when a replay would still be accepted.
-    dpop_jtis: RefCell<HashMap<(String, String), u64>>,
+    dpop_jtis: RefCell<HashMap<(String, String), UnixSeconds>>,
     /// The set every scope without a revocation document shares.
     no_revocations: Rc<crate::revoke::RevocationSet>,
 }
@@ -184,12 +185,12 @@ impl Engine {
         }
     }
 
-    pub fn verified_put(&self, raw: &str, token: Rc<CachedToken>, now: u64) {
+    pub fn verified_put(&self, raw: &str, token: Rc<CachedToken>, now: UnixSeconds) {
         let mut c = self.verified.borrow_mut();
         let cost = raw.len() + ENTRY_OVERHEAD;
         if c.bytes + cost > VERIFIED_CACHE_BYTES {
             // Drop what expired (beyond any sane leeway); if that is not enough, start over.
-            c.map.retain(|_, t| now < t.exp.saturating_add(600));
+            c.map.retain(|_, t| now < t.exp.plus(600));
             c.bytes = c.map.keys().map(|k| k.len() + ENTRY_OVERHEAD).sum();
             if c.bytes + cost > VERIFIED_CACHE_BYTES {
                 c.map.clear();
@@ -213,7 +214,7 @@ impl Engine {
         &self,
         credential: &str,
         scope: &DecisionScope,
-        now: u64,
+        now: UnixSeconds,
     ) -> Option<Rc<Decided>> {
         let c = self.decisions.borrow();
         let d = c.map.get(credential)?.iter().find(|d| d.scope == *scope)?;
@@ -228,7 +229,7 @@ impl Engine {
         Some(d.decided.clone())
     }
 
-    pub fn decision_put(&self, credential: &str, d: CachedDecision, now: u64) {
+    pub fn decision_put(&self, credential: &str, d: CachedDecision, now: UnixSeconds) {
         let mut c = self.decisions.borrow_mut();
         let cost = ENTRY_OVERHEAD + credential.len();
         if c.bytes + cost > DECISION_CACHE_BYTES {
@@ -281,14 +282,20 @@ impl Engine {
     /// Records a DPoP proof's `jti` for its key; `false` if it was seen before and its proof would
     /// still be accepted (RFC 9449 §11.1: a replay). Expired ids are forgotten.
     /// Has (`scope`, `jti`) been recorded and not yet expired? (Checks without recording.)
-    pub fn jti_seen(&self, scope: &str, jti: &str, now: u64) -> bool {
+    pub fn jti_seen(&self, scope: &str, jti: &str, now: UnixSeconds) -> bool {
         self.dpop_jtis
             .borrow()
             .get(&(scope.to_string(), jti.to_string()))
             .is_some_and(|u| now < *u)
     }
 
-    pub fn dpop_jti_fresh(&self, jkt: &str, jti: &str, until: u64, now: u64) -> bool {
+    pub fn dpop_jti_fresh(
+        &self,
+        jkt: &str,
+        jti: &str,
+        until: UnixSeconds,
+        now: UnixSeconds,
+    ) -> bool {
         let mut m = self.dpop_jtis.borrow_mut();
         let key = (jkt.to_string(), jti.to_string());
         if m.get(&key).is_some_and(|u| now < *u) {
@@ -329,13 +336,13 @@ impl Engine {
         Ok(key)
     }
 
-    pub fn discovery_get(&self, issuer: &str, now: u64) -> Option<Rc<Discovery>> {
+    pub fn discovery_get(&self, issuer: &str, now: UnixSeconds) -> Option<Rc<Discovery>> {
         let map = self.discovery.borrow();
         let (doc, fresh_until) = map.get(issuer)?;
         (now < *fresh_until).then(|| doc.clone())
     }
 
-    pub fn discovery_put(&self, issuer: &str, doc: Rc<Discovery>, fresh_until: u64) {
+    pub fn discovery_put(&self, issuer: &str, doc: Rc<Discovery>, fresh_until: UnixSeconds) {
         self.discovery
             .borrow_mut()
             .insert(issuer.to_string(), (doc, fresh_until));
@@ -345,6 +352,10 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const fn at(s: u64) -> UnixSeconds {
+        UnixSeconds::new(s)
+    }
 
     fn scope(rule: &str) -> DecisionScope {
         DecisionScope {
@@ -360,7 +371,7 @@ mod tests {
     fn refused() -> CachedDecision {
         CachedDecision {
             scope: scope("r"),
-            valid_until: 100,
+            valid_until: at(100),
             key: None,
             decided: Rc::new(Decided::Refused(Refusal::UnknownOrg)),
         }
@@ -370,14 +381,14 @@ mod tests {
     #[test]
     fn decisions_match_whole_credential_and_scope_until_their_bound() {
         let e = Engine::new();
-        e.decision_put("tok-1", refused(), 0);
-        assert!(e.decision_get("tok-1", &scope("r"), 99).is_some());
-        assert!(e.decision_get("tok-1", &scope("r"), 100).is_none());
-        assert!(e.decision_get("tok-", &scope("r"), 1).is_none());
-        assert!(e.decision_get("tok-1", &scope("other"), 1).is_none());
+        e.decision_put("tok-1", refused(), at(0));
+        assert!(e.decision_get("tok-1", &scope("r"), at(99)).is_some());
+        assert!(e.decision_get("tok-1", &scope("r"), at(100)).is_none());
+        assert!(e.decision_get("tok-", &scope("r"), at(1)).is_none());
+        assert!(e.decision_get("tok-1", &scope("other"), at(1)).is_none());
         let mut s = scope("r");
         s.org_version = 2;
-        assert!(e.decision_get("tok-1", &s, 1).is_none(), "a new config");
+        assert!(e.decision_get("tok-1", &s, at(1)).is_none(), "a new config");
         e.decisions_forget("tok-1");
         assert_eq!(e.decisions_len(), 0);
     }
@@ -388,9 +399,9 @@ mod tests {
         let e = Engine::new();
         let mut d = refused();
         d.key = Some(("iss".into(), [1; 32]));
-        e.decision_put("tok", d, 0);
+        e.decision_put("tok", d, at(0));
         assert!(
-            e.decision_get("tok", &scope("r"), 1).is_none(),
+            e.decision_get("tok", &scope("r"), at(1)).is_none(),
             "no key set"
         );
     }
@@ -403,8 +414,8 @@ mod tests {
         let long = "x".repeat(4000);
         for i in 0..5000 {
             let mut d = refused();
-            d.valid_until = u64::MAX;
-            e.decision_put(&format!("{long}{i}"), d, 0);
+            d.valid_until = UnixSeconds::NEVER_ENDS;
+            e.decision_put(&format!("{long}{i}"), d, at(0));
         }
         let c = e.decisions.borrow();
         assert!(c.bytes <= DECISION_CACHE_BYTES, "{}", c.bytes);

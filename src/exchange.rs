@@ -6,6 +6,7 @@ use crate::http::RequestView;
 use crate::io::{Answers, Need, MAX_ROUND_TRIPS};
 use crate::log::DecisionLog;
 use crate::org::policy::{OrgPolicy, TenantPolicy};
+use crate::time::UnixSeconds;
 use crate::token::jws::UntrustedToken;
 use std::rc::Rc;
 
@@ -14,9 +15,8 @@ use std::rc::Rc;
 #[derive(Debug)]
 pub struct Exchange {
     pub req: RequestView,
-    /// The clock reading for the whole request, in Unix seconds (and milliseconds for the log).
-    pub now: u64,
-    pub now_ms: u64,
+    /// The clock reading for the whole request.
+    pub now: UnixSeconds,
     pub request_id: String,
     pub log: DecisionLog,
     /// `/o/acme` when the org came from a path prefix (links and cookies live under it), else "".
@@ -44,12 +44,11 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    pub fn new(req: RequestView, now_ms: u64, request_id: String) -> Self {
+    pub fn new(req: RequestView, now: UnixSeconds, request_id: String) -> Self {
         let log = DecisionLog::new(&request_id, &req.method);
         Self {
             req,
-            now: now_ms / 1000,
-            now_ms,
+            now,
             request_id,
             log,
             base: String::new(),

@@ -7,6 +7,7 @@
 use crate::authz::decision::Principal;
 use crate::b64;
 use crate::session;
+use crate::time::UnixSeconds;
 
 /// orggate's cookies never reach the origin.
 pub const COOKIE_PREFIXES: [&str; 2] = ["__Host-orggate_", "orggate_"];
@@ -150,13 +151,13 @@ impl AssertionKey {
         p: &Principal,
         issuer: &str,
         audience: &str,
-        now: u64,
+        now: UnixSeconds,
         ttl: u64,
         jti: &str,
     ) -> String {
         let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": self.kid});
         let claims = serde_json::json!({
-            "iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + ttl, "jti": jti,
+            "iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now.plus(ttl), "jti": jti,
             "sub": p.subject, "client_id": p.client_id, "caller": p.caller.as_str(), "membership": p.membership.as_str(),
             "org_id": p.org_id, "org_name": p.org_name,
             "permissions": p.permissions, "roles": p.roles,

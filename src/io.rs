@@ -18,6 +18,7 @@
 
 use crate::http::HttpResponse;
 use crate::keys::jwk::PublicJwk;
+use crate::time::UnixSeconds;
 use crate::token::jws::Alg;
 use std::rc::Rc;
 
@@ -85,7 +86,7 @@ pub enum Io {
     Revoke {
         scope: String,
         entries: Vec<crate::revoke::Entry>,
-        now: u64,
+        now: UnixSeconds,
     },
     /// An admin command for an org's single writer (the same Durable Object).
     OrgState {
@@ -226,7 +227,7 @@ impl Answers {
         &self,
         scope: &str,
         entries: &[crate::revoke::Entry],
-        now: u64,
+        now: UnixSeconds,
     ) -> Result<Result<String, PortError>, Need> {
         let io = Io::Revoke {
             scope: scope.to_string(),

@@ -67,6 +67,7 @@ pub mod ports;
 pub mod revoke;
 pub mod session;
 pub mod sig;
+pub mod time;
 pub mod token;
 pub mod wire;
 

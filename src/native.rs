@@ -3,6 +3,7 @@
 
 use crate::keys::jwk::{EcCurve, KeyMaterial, PublicJwk};
 use crate::ports::{Clock, PortError, SignatureVerifier};
+use crate::time::UnixSeconds;
 use crate::token::jws::Alg;
 use jwt_compact::alg::{Es256, Rsa, RsaPublicKey, RsaSignature};
 use jwt_compact::jwk::JsonWebKey;
@@ -98,10 +99,10 @@ pub fn verify_sync(alg: Alg, key: &PublicJwk, input: &[u8], sig: &[u8]) -> bool 
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
+    fn now(&self) -> UnixSeconds {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+            .map(|d| UnixSeconds::new(d.as_secs()))
+            .unwrap_or_default()
     }
 }

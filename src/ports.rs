@@ -14,6 +14,7 @@
 pub use crate::http::{HttpRequest, HttpResponse};
 pub use crate::io::PortError;
 use crate::keys::jwk::PublicJwk;
+use crate::time::UnixSeconds;
 use crate::token::jws::Alg;
 
 /// A secret's value: never printed (`Debug` shows `Secret([redacted])`, there is no `Display`);
@@ -47,8 +48,7 @@ pub trait Host {
 
 /// Wall-clock time, read by drivers once per request (the core never reads a clock).
 pub trait Clock {
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> u64;
+    fn now(&self) -> UnixSeconds;
 }
 
 /// Organization config store (Workers KV binding `ORGS`). Values are JSON text.
@@ -91,7 +91,7 @@ pub trait StateWriter {
         &self,
         scope: &str,
         entries: &[crate::revoke::Entry],
-        now: u64,
+        now: UnixSeconds,
     ) -> Result<String, PortError>;
 
     /// Runs an admin command on the org's state ([`crate::admin::state::execute`]): the status

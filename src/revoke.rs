@@ -17,6 +17,7 @@
 //! The published document: `{"version": n, "entries": [{"kind": "sid", "value": "...", "at":
 //! T, "expires": X}, ...]}`.
 
+use crate::time::UnixSeconds;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -49,9 +50,9 @@ pub struct Entry {
     pub kind: Kind,
     pub value: String,
     /// When it was revoked (for `sub` and `client`: credentials issued at or before this).
-    pub at: u64,
+    pub at: UnixSeconds,
     /// After this nothing it covers can still be valid: the entry is dropped.
-    pub expires: u64,
+    pub expires: UnixSeconds,
 }
 
 impl Entry {
@@ -79,9 +80,9 @@ pub struct RevocationSet {
     sids: HashSet<String>,
     jtis: HashSet<String>,
     /// Subject → not before.
-    subjects: HashMap<String, u64>,
+    subjects: HashMap<String, UnixSeconds>,
     /// Client id → not before.
-    clients: HashMap<String, u64>,
+    clients: HashMap<String, UnixSeconds>,
     /// How many entries are in force.
     pub len: usize,
 }
@@ -93,7 +94,7 @@ pub struct Issued {
     /// The token's `jti`.
     pub jti: Option<String>,
     /// Token `iat`, or when the person signed in for a session; `None` counts as "long ago".
-    pub at: Option<u64>,
+    pub at: Option<UnixSeconds>,
     /// The IdP session a browser session belongs to (the ID token's `sid`).
     pub sid: Option<String>,
 }
@@ -108,7 +109,7 @@ pub struct Facts<'a> {
 
 impl RevocationSet {
     /// Parses a published document; entries that expired before `now` are left out.
-    pub fn parse(text: &str, now: u64) -> Result<RevocationSet, String> {
+    pub fn parse(text: &str, now: UnixSeconds) -> Result<RevocationSet, String> {
         let doc: Published = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let mut set = RevocationSet {
             version: doc.version,
@@ -130,11 +131,11 @@ impl RevocationSet {
                     set.jtis.insert(e.value);
                 }
                 Kind::Sub => {
-                    let t = set.subjects.entry(e.value).or_insert(0);
+                    let t = set.subjects.entry(e.value).or_insert(UnixSeconds::EPOCH);
                     *t = (*t).max(e.at);
                 }
                 Kind::Client => {
-                    let t = set.clients.entry(e.value).or_insert(0);
+                    let t = set.clients.entry(e.value).or_insert(UnixSeconds::EPOCH);
                     *t = (*t).max(e.at);
                 }
             }
@@ -159,7 +160,7 @@ impl RevocationSet {
         if issued.jti.as_ref().is_some_and(|j| self.jtis.contains(j)) {
             return Some("token_revoked");
         }
-        let before = |nb: u64| issued.at.is_none_or(|t| t <= nb);
+        let before = |nb: UnixSeconds| issued.at.is_none_or(|t| t <= nb);
         if let Some(nb) = facts.subject.and_then(|s| self.subjects.get(s)) {
             if before(*nb) {
                 return Some("subject_revoked");
@@ -184,7 +185,7 @@ pub fn principal_revoked(
     tenant: &crate::org::policy::TenantPolicy,
     org: &crate::org::policy::OrgPolicy,
     principal: &crate::authz::decision::Principal,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Option<&'static str>, crate::io::Pending<crate::org::LoadError>> {
     let facts = Facts {
         subject: principal.subject.as_deref(),
@@ -205,7 +206,7 @@ pub fn facts_revoked(
     tenant: &crate::org::policy::TenantPolicy,
     org: &crate::org::policy::OrgPolicy,
     facts: &Facts<'_>,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Option<&'static str>, crate::io::Pending<crate::org::LoadError>> {
     for scope in [TENANT_SCOPE, org.org_id.as_str()] {
         let set = crate::org::load_revocations(engine, io, tenant, scope, now)?;
@@ -218,7 +219,7 @@ pub fn facts_revoked(
 
 /// The writer's side: adds `new` entries to `current`, drops expired ones and duplicates (the
 /// later `at` wins for a not-before), bumps the version.
-pub fn apply(current: &Published, new: &[Entry], now: u64) -> Published {
+pub fn apply(current: &Published, new: &[Entry], now: UnixSeconds) -> Published {
     let mut entries: Vec<Entry> = Vec::with_capacity(current.entries.len() + new.len());
     for e in current.entries.iter().chain(new.iter()) {
         if e.expires < now {
@@ -257,8 +258,8 @@ mod tests {
         Entry {
             kind,
             value: value.into(),
-            at,
-            expires,
+            at: UnixSeconds::new(at),
+            expires: UnixSeconds::new(expires),
         }
     }
 
@@ -268,7 +269,7 @@ mod tests {
             entries,
         })
         .unwrap();
-        RevocationSet::parse(&text, now).unwrap()
+        RevocationSet::parse(&text, UnixSeconds::new(now)).unwrap()
     }
 
     #[test]
@@ -283,7 +284,7 @@ mod tests {
             150,
         );
         let at = |t: u64| Issued {
-            at: Some(t),
+            at: Some(UnixSeconds::new(t)),
             ..Issued::default()
         };
         let check = |sub: Option<&str>, client: Option<&str>, issued: &Issued| {
@@ -329,7 +330,7 @@ mod tests {
                 entries: vec![e(Kind::Sub, "alice", 100, 500), e(Kind::Jti, "old", 1, 2)],
             },
             &[e(Kind::Sub, "alice", 300, 900)],
-            250,
+            UnixSeconds::new(250),
         );
         assert_eq!(p.version, 5);
         assert_eq!(p.entries, vec![e(Kind::Sub, "alice", 300, 900)]);
@@ -337,15 +338,15 @@ mod tests {
 
     #[test]
     fn malformed_documents_are_errors() {
-        assert!(RevocationSet::parse("{", 0).is_err());
+        assert!(RevocationSet::parse("{", UnixSeconds::EPOCH).is_err());
         assert!(RevocationSet::parse(
             r#"{"version":1,"entries":[{"kind":"sid","value":"","at":1,"expires":2}]}"#,
-            0
+            UnixSeconds::EPOCH
         )
         .is_err());
         assert!(RevocationSet::parse(
             r#"{"version":1,"entries":[{"kind":"nope","value":"x","at":1,"expires":2}]}"#,
-            0
+            UnixSeconds::EPOCH
         )
         .is_err());
     }

@@ -5,6 +5,7 @@
 
 use crate::native::NativeVerifier;
 use crate::ports::*;
+use crate::time::UnixSeconds;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -86,21 +87,22 @@ impl HttpClient for ScriptedHttp {
 #[derive(Debug, Default)]
 pub struct FixedClock(pub Cell<u64>);
 
+/// A clock the test sets, in Unix seconds.
 impl FixedClock {
     pub fn at(s: u64) -> Self {
-        Self(Cell::new(s * 1000))
+        Self(Cell::new(s))
     }
     pub fn set_s(&self, s: u64) {
-        self.0.set(s * 1000);
+        self.0.set(s);
     }
     pub fn advance_s(&self, s: u64) {
-        self.0.set(self.0.get() + s * 1000);
+        self.0.set(self.0.get().saturating_add(s));
     }
 }
 
 impl Clock for FixedClock {
-    fn now_ms(&self) -> u64 {
-        self.0.get()
+    fn now(&self) -> UnixSeconds {
+        UnixSeconds::new(self.0.get())
     }
 }
 
@@ -236,7 +238,7 @@ impl crate::ports::StateWriter for FakePorts {
         &self,
         scope: &str,
         entries: &[crate::revoke::Entry],
-        now: u64,
+        now: UnixSeconds,
     ) -> Result<String, PortError> {
         let f = self.writer.fail_writes.get();
         if f > 0 {

@@ -10,6 +10,7 @@ use common::*;
 use orggate::engine::Engine;
 use orggate::http::RequestView;
 use orggate::testing::FakePorts;
+use orggate::time::UnixSeconds;
 use serde_json::{json, Value};
 
 const ACME: &str = "http://acme.localhost:8787";
@@ -744,11 +745,11 @@ fn operators_speak_for_no_org_and_can_be_revoked() {
     let entry = orggate::revoke::Entry {
         kind: orggate::revoke::Kind::Sub,
         value: "ops|1".into(),
-        at: NOW,
-        expires: NOW + 86_400,
+        at: UnixSeconds::new(NOW),
+        expires: UnixSeconds::new(NOW).plus(86_400),
     };
     use orggate::ports::StateWriter;
-    ports.revoke("*", &[entry], NOW).unwrap();
+    ports.revoke("*", &[entry], UnixSeconds::new(NOW)).unwrap();
     ports.clock.set_s(NOW + 31);
     let r = get_org(&ports, &engine, &operator_token());
     assert_eq!(

@@ -36,7 +36,12 @@ fn send_counting_verifies(
     let mut h: Vec<(&str, &str)> = vec![("cf-ray", RAY)];
     h.extend_from_slice(headers);
     let req = RequestView::new(method, url, &h);
-    let mut ex = app::begin(engine, ports, req, NOW_MS.with(|n| n.get()));
+    let mut ex = app::begin(
+        engine,
+        ports,
+        req,
+        orggate::time::UnixSeconds::new(NOW_S.with(|n| n.get())),
+    );
     let (mut needs, mut verifies) = (0, 0);
     loop {
         match app::step(engine, ports, &mut ex) {
@@ -53,11 +58,11 @@ fn send_counting_verifies(
 }
 
 thread_local! {
-    static NOW_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(NOW * 1000) };
+    static NOW_S: std::cell::Cell<u64> = const { std::cell::Cell::new(NOW) };
 }
 
 fn at(s: u64, ports: &FakePorts) {
-    NOW_MS.with(|n| n.set(s * 1000));
+    NOW_S.with(|n| n.set(s));
     ports.clock.set_s(s);
 }
 

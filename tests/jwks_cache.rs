@@ -14,6 +14,7 @@ mod common;
 use common::*;
 use orggate::engine::Engine;
 use orggate::testing::FakePorts;
+use orggate::time::UnixSeconds;
 use orggate::token::TokenError;
 use serde_json::json;
 use std::rc::Rc;
@@ -630,8 +631,8 @@ fn cached_token_still_expires() {
     assert_eq!(
         e,
         TokenError::Expired {
-            exp: NOW + 100,
-            now: NOW + 160
+            exp: UnixSeconds::new(NOW + 100),
+            now: UnixSeconds::new(NOW + 160)
         }
     );
     assert_eq!(engine.verified_len(), 0);
@@ -714,7 +715,7 @@ fn burst_on_a_cold_isolate_shares_one_fetch() {
     let new_ex = |id: &str| {
         Exchange::new(
             RequestView::new("GET", "https://acme.example/", &[]),
-            NOW * 1000,
+            UnixSeconds::new(NOW),
             id.into(),
         )
     };

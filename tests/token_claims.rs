@@ -12,6 +12,7 @@ mod common;
 
 use common::*;
 use orggate::engine::Engine;
+use orggate::time::UnixSeconds;
 use orggate::token::jws::Alg;
 use orggate::token::TokenError;
 use serde_json::json;
@@ -22,7 +23,7 @@ fn valid_token_verifies() {
     let c = expect_ok(verify_default(&ed_token(json!({}))));
     assert_eq!(c.issuer, ISS);
     assert_eq!(c.alg, Alg::EdDSA);
-    assert_eq!(c.exp, NOW + 600);
+    assert_eq!(c.exp.get(), NOW + 600);
     assert_eq!(c.identity.org_id.as_deref(), Some("org_acme"));
     assert_eq!(c.identity.subject.as_deref(), Some("auth0|alice"));
     assert_eq!(c.identity.permissions, vec!["read:reports"]);
@@ -36,8 +37,8 @@ fn expired() {
     assert_eq!(
         e,
         TokenError::Expired {
-            exp: NOW - 61,
-            now: NOW
+            exp: UnixSeconds::new(NOW - 61),
+            now: UnixSeconds::new(NOW)
         }
     );
     assert_eq!(e.reason(), "expired");
@@ -52,8 +53,8 @@ fn expired_exactly_at_leeway_boundary() {
     assert_eq!(
         e,
         TokenError::Expired {
-            exp: NOW - 60,
-            now: NOW
+            exp: UnixSeconds::new(NOW - 60),
+            now: UnixSeconds::new(NOW)
         }
     );
 }
@@ -62,7 +63,7 @@ fn expired_exactly_at_leeway_boundary() {
 #[test]
 fn expired_within_leeway_is_accepted() {
     let c = expect_ok(verify_default(&ed_token(json!({"exp": NOW - 30}))));
-    assert_eq!(c.exp, NOW - 30);
+    assert_eq!(c.exp.get(), NOW - 30);
 }
 
 /// NotYetValidToken: `"nbf": NOW+120`.
@@ -72,8 +73,8 @@ fn not_yet_valid() {
     assert_eq!(
         e,
         TokenError::NotYetValid {
-            nbf: NOW + 120,
-            now: NOW
+            nbf: UnixSeconds::new(NOW + 120),
+            now: UnixSeconds::new(NOW)
         }
     );
     assert_eq!(e.reason(), "not_yet_valid");
@@ -92,8 +93,8 @@ fn issued_in_future() {
     assert_eq!(
         e,
         TokenError::IssuedInFuture {
-            iat: NOW + 3600,
-            now: NOW
+            iat: UnixSeconds::new(NOW + 3600),
+            now: UnixSeconds::new(NOW)
         }
     );
     assert_eq!(e.reason(), "issued_in_future");
@@ -195,7 +196,7 @@ fn fractional_exp_is_accepted() {
     let c = expect_ok(verify_default(&ed_token(
         json!({"exp": (NOW + 600) as f64 + 0.5}),
     )));
-    assert_eq!(c.exp, NOW + 600);
+    assert_eq!(c.exp.get(), NOW + 600);
 }
 
 /// TooOldToken: issuer `max_age_s: 300`, `"iat": NOW-400` (older than 300 s + 60 s leeway).
@@ -211,7 +212,7 @@ fn max_age_exceeded() {
     assert_eq!(
         e,
         TokenError::TooOld {
-            iat: NOW - 400,
+            iat: UnixSeconds::new(NOW - 400),
             max_age: 300
         }
     );
@@ -254,7 +255,7 @@ fn cached_token_is_still_refused_once_too_old() {
     assert_eq!(
         fresh,
         TokenError::TooOld {
-            iat: NOW - 10,
+            iat: UnixSeconds::new(NOW - 10),
             max_age: 300
         }
     );

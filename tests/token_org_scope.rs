@@ -49,7 +49,7 @@ fn member_of_addressed_org() {
     assert_eq!(p.caller, CallerKind::User);
     assert_eq!(p.permissions, vec!["read:reports"]);
     assert!(!p.is_personal());
-    assert_eq!(p.token_exp, NOW + 600);
+    assert_eq!(p.token_exp.get(), NOW + 600);
 }
 
 /// CrossOrgToken: `"org_id":"org_globex","org_name":"globex"` presented to acme.

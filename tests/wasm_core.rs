@@ -27,8 +27,8 @@ impl Host for TestHost {
         buf.fill(7);
         Ok(())
     }
-    fn secret(&self, name: &str) -> Option<String> {
-        (name == "HS_SECRET").then(|| SECRET.to_string())
+    fn secret(&self, name: &str) -> Option<orggate::ports::Secret> {
+        (name == "HS_SECRET").then(|| orggate::ports::Secret::new(SECRET))
     }
 }
 
@@ -79,7 +79,7 @@ fn run(engine: &Engine, auth: &str) -> (Outcome, Vec<&'static str>) {
         "https://acme.localhost/api/reports/1",
         &[("authorization", auth), ("cf-ray", "r1")],
     );
-    let mut ex = app::begin(engine, &TestHost, req, NOW * 1000);
+    let mut ex = app::begin(engine, &TestHost, req, orggate::time::UnixSeconds::new(NOW));
     let mut kinds = Vec::new();
     loop {
         match app::step(engine, &TestHost, &mut ex) {
@@ -152,7 +152,12 @@ fn an_rs256_token_names_its_signature_check_for_the_host() {
         "https://acme.localhost/api/reports/1",
         &[("authorization", &format!("Bearer {token}"))],
     );
-    let mut ex = app::begin(&engine, &TestHost, req, NOW * 1000);
+    let mut ex = app::begin(
+        &engine,
+        &TestHost,
+        req,
+        orggate::time::UnixSeconds::new(NOW),
+    );
     let check = loop {
         match app::step(&engine, &TestHost, &mut ex) {
             Step::Need(Io::Verify(c)) => break c,

@@ -26,6 +26,7 @@ use crate::revoke::{Entry, Kind};
 use crate::session::lifecycle::{
     secure_cookies, session_claims, session_cookie_name, SessionClaims,
 };
+use crate::time::UnixSeconds;
 use crate::token::verify;
 use serde::Deserialize;
 
@@ -106,7 +107,13 @@ fn run(
 
 /// After a change this isolate uses the published org document at once (KV may still serve
 /// the previous one for a while elsewhere).
-fn adopt(engine: &Engine, tenant: &TenantPolicy, org_id: &str, body: &serde_json::Value, now: u64) {
+fn adopt(
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    org_id: &str,
+    body: &serde_json::Value,
+    now: UnixSeconds,
+) {
     if let Some(doc) = body.get("document").filter(|d| d.is_object()) {
         crate::org::adopt_org(engine, tenant, org_id, &doc.to_string(), now);
     }
@@ -587,7 +594,7 @@ fn revocations(
         kind,
         value,
         at: ex.now,
-        expires: ex.now.saturating_add(backchannel::entry_lifetime(tenant)),
+        expires: ex.now.plus(backchannel::entry_lifetime(tenant)),
     };
     if !entry.valid() {
         return Err(Refusal::BadRequest {
@@ -672,7 +679,9 @@ pub fn caller(
                         .get("jti")
                         .and_then(|v| v.as_str())
                         .map(str::to_string),
-                    at: claims.claims.get("iat").and_then(serde_json::Value::as_u64),
+                    at: crate::token::verify::numeric(&claims.claims, "iat")
+                        .ok()
+                        .flatten(),
                     sid: claims
                         .claims
                         .get("sid")

@@ -18,6 +18,7 @@
 //!   the caller's), and only then published as `domain:{domain}`.
 
 use crate::org::policy::OrgPolicy;
+use crate::time::UnixSeconds;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -57,7 +58,7 @@ pub struct Domain {
     pub token: String,
     pub added_by: String,
     #[serde(default)]
-    pub verified_at: Option<u64>,
+    pub verified_at: Option<UnixSeconds>,
 }
 
 /// Everything the writer keeps for one org (besides the audit log, kept entry by entry).
@@ -105,25 +106,25 @@ impl OrgState {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
     Get {
-        now: u64,
+        now: UnixSeconds,
     },
     Patch {
         if_match: Option<u64>,
         patch: Value,
         actor: Actor,
-        now: u64,
+        now: UnixSeconds,
     },
     AddDomain {
         domain: String,
         token: String,
         actor: Actor,
-        now: u64,
+        now: UnixSeconds,
     },
     /// The caller checked the TXT record; the writer publishes `domain:{domain}`.
     VerifyDomain {
         domain: String,
         actor: Actor,
-        now: u64,
+        now: UnixSeconds,
     },
     /// A page of the audit log, newest first.
     Audit {
@@ -143,7 +144,7 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub seq: u64,
-    pub at: u64,
+    pub at: UnixSeconds,
     pub actor: Actor,
     pub op: String,
     pub revision: u64,
@@ -312,7 +313,13 @@ impl OrgState {
         })
     }
 
-    fn audit(&mut self, actor: &Actor, now: u64, op: &str, changes: Vec<Change>) -> AuditEntry {
+    fn audit(
+        &mut self,
+        actor: &Actor,
+        now: UnixSeconds,
+        op: &str,
+        changes: Vec<Change>,
+    ) -> AuditEntry {
         let e = AuditEntry {
             seq: self.audit_count,
             at: now,
@@ -365,7 +372,7 @@ pub fn execute(state: &mut OrgState, org_id: &str, kv: Option<&str>, cmd: Comman
                 | Command::Patch { now, .. }
                 | Command::AddDomain { now, .. }
                 | Command::VerifyDomain { now, .. } => *now,
-                Command::Audit { .. } => 0,
+                Command::Audit { .. } => UnixSeconds::EPOCH,
             };
             external.push(state.audit(&actor, now, "external_change", changes));
         }
@@ -541,7 +548,15 @@ mod tests {
         let mut s = OrgState::default();
         let seed = r#"{"version":1,"org_id":"org_a","name":"a","display_name":"A","routes":[]}"#;
         assert_eq!(
-            execute(&mut s, "org_a", Some(seed), Command::Get { now: 0 }).status,
+            execute(
+                &mut s,
+                "org_a",
+                Some(seed),
+                Command::Get {
+                    now: UnixSeconds::new(0)
+                }
+            )
+            .status,
             200
         );
         s
@@ -556,7 +571,7 @@ mod tests {
                 if_match: rev,
                 patch: p,
                 actor: admin(),
-                now: 10,
+                now: UnixSeconds::new(10),
             },
         )
     }
@@ -664,7 +679,7 @@ mod tests {
                     domain: d.into(),
                     token: "t0k".into(),
                     actor: admin(),
-                    now: 1,
+                    now: UnixSeconds::new(1),
                 },
             )
         };
@@ -681,7 +696,7 @@ mod tests {
             Command::VerifyDomain {
                 domain: "example.com".into(),
                 actor: admin(),
-                now: 2,
+                now: UnixSeconds::new(2),
             },
         );
         assert_eq!(

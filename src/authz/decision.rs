@@ -3,6 +3,7 @@
 
 use crate::org::config::{RawCaller, RawNames, RawRequire};
 use crate::org::policy::{ConfigError, MultiOrgPermissions, OrgPolicy, TenantPolicy};
+use crate::time::UnixSeconds;
 use crate::token::{CallerKind, VerifiedClaims};
 use std::rc::Rc;
 
@@ -139,7 +140,7 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// How the caller belongs to the org (sent to the origin: a personal account is not a member).
     pub membership: Membership,
-    pub token_exp: u64,
+    pub token_exp: UnixSeconds,
     /// How and when the person authenticated (route step-up checks).
     pub auth: crate::token::AuthFacts,
     /// When and as what the credential was issued (revocation checks).
@@ -322,7 +323,9 @@ pub fn scope_to_org(
                 Some(serde_json::Value::String(j)) => Some(j.clone()),
                 _ => None,
             },
-            at: claims.claims.get("iat").and_then(serde_json::Value::as_u64),
+            at: crate::token::verify::numeric(&claims.claims, "iat")
+                .ok()
+                .flatten(),
             // Session-bound access tokens (Keycloak, Clerk, WorkOS) name their IdP session: a
             // back-channel logout of that session refuses them too.
             sid: match claims.claims.get("sid") {

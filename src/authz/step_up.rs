@@ -10,6 +10,7 @@
 
 use super::decision::Principal;
 use crate::org::policy::ConfigError;
+use crate::time::UnixSeconds;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepUp {
@@ -67,7 +68,7 @@ impl StepUp {
     }
 
     /// Does the principal's authentication satisfy this at `now`?
-    pub fn check(&self, p: &Principal, now: u64) -> Result<(), Insufficient> {
+    pub fn check(&self, p: &Principal, now: UnixSeconds) -> Result<(), Insufficient> {
         let fail = |why| Insufficient {
             acr_values: (!self.acr_values.is_empty()).then(|| self.acr_values.join(" ")),
             max_age: self.max_age,
@@ -87,7 +88,7 @@ impl StepUp {
         }
         if let Some(max) = self.max_age {
             match p.auth.auth_time {
-                Some(t) if now.saturating_sub(t) <= max => {}
+                Some(t) if now.since(t) <= max => {}
                 Some(_) => return Err(fail("max_age")),
                 None => return Err(fail("no_auth_time")),
             }
@@ -96,10 +97,10 @@ impl StepUp {
     }
 
     /// The first second at which a principal that passes now stops passing.
-    pub fn until(&self, p: &Principal) -> u64 {
+    pub fn until(&self, p: &Principal) -> UnixSeconds {
         match (self.max_age, p.auth.auth_time) {
-            (Some(m), Some(t)) => t.saturating_add(m).saturating_add(1),
-            _ => u64::MAX,
+            (Some(m), Some(t)) => t.plus(m).plus(1),
+            _ => UnixSeconds::NEVER_ENDS,
         }
     }
 }

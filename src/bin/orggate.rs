@@ -435,7 +435,7 @@ mod cli {
     }
 
     fn keys(args: &KeysArgs) -> Result<String, String> {
-        let kid = format!("k{}", SystemClock.now_ms() / 1000);
+        let kid = format!("k{}", SystemClock.now());
         let fresh = format!("{kid}:{}", random32()?);
         let ring = match &args.rotate {
             None => fresh,
@@ -492,7 +492,7 @@ mod cli {
         let url = args.url.as_str();
         let claims_text = args.claims.text()?;
         let ports = FakePorts::default();
-        ports.clock.0.set(SystemClock.now_ms());
+        ports.clock.set_s(SystemClock.now().get());
         load_config_dir(&ports, &args.config)?;
         let settings = ports
             .store
@@ -660,10 +660,10 @@ mod cli {
             None if issuers.len() == 1 => issuers[0],
             None => return Err("claims need an iss (several issuers are configured)".into()),
         };
-        let now = SystemClock.now_ms() / 1000;
+        let now = SystemClock.now();
         claims.entry("iss").or_insert(issuer.issuer.clone().into());
-        claims.entry("iat").or_insert(now.into());
-        claims.entry("exp").or_insert((now + 300).into());
+        claims.entry("iat").or_insert(now.get().into());
+        claims.entry("exp").or_insert(now.plus(300).get().into());
         if !claims.contains_key("aud") {
             let aud = issuer.audiences.iter().find_map(|a| match a {
                 AudiencePattern::Exact(a) => Some(a.clone()),

@@ -81,7 +81,7 @@ pub fn decide(input: &str, env: &JsValue) -> String {
         return bad_input();
     };
     let host = EdgeHost { env };
-    let now = js_sys::Date::now() as u64;
+    let now = crate::time::UnixSeconds::from_millis(js_sys::Date::now() as u64);
     ENGINE.with(|engine| {
         let mut ex = app::begin(engine, &host, req, now);
         ex.provided_extras = Some(extras);

@@ -84,7 +84,7 @@ async fn revoke(
     env: &Env,
     scope: &str,
     entries: &[crate::revoke::Entry],
-    now: u64,
+    now: crate::time::UnixSeconds,
 ) -> Result<String, PortError> {
     let body = serde_json::json!({"scope": scope, "entries": entries, "now": now}).to_string();
     to_object(env, scope, "/revoke", body).await

@@ -25,7 +25,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 struct RevokeBody {
     scope: String,
     entries: Vec<Entry>,
-    now: u64,
+    now: crate::time::UnixSeconds,
 }
 
 #[derive(Deserialize)]

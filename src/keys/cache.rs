@@ -16,6 +16,7 @@
 //!   set is replaced.
 
 use super::jwk::PublicJwk;
+use crate::time::UnixSeconds;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -65,8 +66,8 @@ impl JwksTiming {
 #[derive(Debug, Clone)]
 pub struct KeySet {
     pub keys: Vec<Rc<PublicJwk>>,
-    pub fetched_at: u64,
-    pub fresh_until: u64,
+    pub fetched_at: UnixSeconds,
+    pub fresh_until: UnixSeconds,
 }
 
 impl KeySet {
@@ -88,7 +89,7 @@ impl KeySet {
 struct IssuerEntry {
     set: Option<KeySet>,
     /// When we last asked the IdP (success or failure): the refetch throttle.
-    last_attempt: Option<u64>,
+    last_attempt: Option<UnixSeconds>,
     last_error: Option<String>,
     fetches: u64,
 }
@@ -113,7 +114,13 @@ pub struct JwksCache {
 }
 
 impl JwksCache {
-    pub fn lookup(&self, issuer: &str, kid: Option<&str>, now: u64, t: &JwksTiming) -> Lookup {
+    pub fn lookup(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        now: UnixSeconds,
+        t: &JwksTiming,
+    ) -> Lookup {
         self.decide(issuer, kid, now, t, true)
     }
 
@@ -123,7 +130,7 @@ impl JwksCache {
         &self,
         issuer: &str,
         kid: Option<&str>,
-        now: u64,
+        now: UnixSeconds,
         t: &JwksTiming,
     ) -> Lookup {
         match self.decide(issuer, kid, now, t, false) {
@@ -141,7 +148,7 @@ impl JwksCache {
         &self,
         issuer: &str,
         kid: Option<&str>,
-        now: u64,
+        now: UnixSeconds,
         t: &JwksTiming,
         allow_fetch: bool,
     ) -> Lookup {
@@ -155,7 +162,7 @@ impl JwksCache {
         let may_fetch = allow_fetch
             && entry
                 .last_attempt
-                .is_none_or(|at| now.saturating_sub(at) >= t.refetch_window);
+                .is_none_or(|at| now.since(at) >= t.refetch_window);
         match &entry.set {
             None => {
                 if may_fetch {
@@ -171,7 +178,7 @@ impl JwksCache {
             }
             Some(set) => {
                 let fresh = now < set.fresh_until;
-                let usable_stale = now < set.fresh_until.saturating_add(t.max_stale);
+                let usable_stale = now < set.fresh_until.plus(t.max_stale);
                 match (set.find(kid), fresh) {
                     (Some(k), true) => Lookup::Key(k.clone()),
                     (Some(k), false) => {
@@ -202,7 +209,7 @@ impl JwksCache {
     }
 
     /// Marks the start of a fetch (closes the refetch window for everyone else).
-    pub fn begin_fetch(&mut self, issuer: &str, now: u64) {
+    pub fn begin_fetch(&mut self, issuer: &str, now: UnixSeconds) {
         let e = self.issuers.entry(issuer.to_string()).or_default();
         e.last_attempt = Some(now);
         e.fetches += 1;
@@ -223,7 +230,7 @@ impl JwksCache {
     /// every hit: once the set goes stale, the token takes the full path, which refreshes the
     /// keys (so a key the IdP removed stops verifying) or, if the IdP is down, serves stale keys
     /// within `max_stale` and then fails closed.
-    pub fn key_fresh(&self, issuer: &str, thumbprint: &[u8; 32], now: u64) -> bool {
+    pub fn key_fresh(&self, issuer: &str, thumbprint: &[u8; 32], now: UnixSeconds) -> bool {
         self.issuers
             .get(issuer)
             .and_then(|e| e.set.as_ref())
@@ -256,8 +263,8 @@ mod tests {
     fn set(keys: Vec<Rc<PublicJwk>>, at: u64, ttl: u64) -> KeySet {
         KeySet {
             keys,
-            fetched_at: at,
-            fresh_until: at + ttl,
+            fetched_at: UnixSeconds::new(at),
+            fresh_until: UnixSeconds::new(at).plus(ttl),
         }
     }
 
@@ -267,7 +274,7 @@ mod tests {
     fn empty_cache_fetches() {
         let c = JwksCache::default();
         assert_eq!(
-            c.lookup(ISS, Some("a"), 0, &JwksTiming::default()),
+            c.lookup(ISS, Some("a"), UnixSeconds::new(0), &JwksTiming::default()),
             Lookup::Fetch
         );
     }
@@ -276,15 +283,27 @@ mod tests {
     fn fresh_hit_and_unknown_kid_throttle() {
         let t = JwksTiming::default();
         let mut c = JwksCache::default();
-        c.begin_fetch(ISS, 1000);
+        c.begin_fetch(ISS, UnixSeconds::new(1000));
         c.store(ISS, set(vec![key("a", 1)], 1000, 600));
-        assert!(matches!(c.lookup(ISS, Some("a"), 1001, &t), Lookup::Key(_)));
+        assert!(matches!(
+            c.lookup(ISS, Some("a"), UnixSeconds::new(1001), &t),
+            Lookup::Key(_)
+        ));
         // within the window: unknown kid is refused without a fetch
-        assert_eq!(c.lookup(ISS, Some("zz"), 1010, &t), Lookup::UnknownKid);
+        assert_eq!(
+            c.lookup(ISS, Some("zz"), UnixSeconds::new(1010), &t),
+            Lookup::UnknownKid
+        );
         // window passed: one refetch allowed
-        assert_eq!(c.lookup(ISS, Some("zz"), 1030, &t), Lookup::Fetch);
-        c.begin_fetch(ISS, 1030);
-        assert_eq!(c.lookup(ISS, Some("zz2"), 1031, &t), Lookup::UnknownKid);
+        assert_eq!(
+            c.lookup(ISS, Some("zz"), UnixSeconds::new(1030), &t),
+            Lookup::Fetch
+        );
+        c.begin_fetch(ISS, UnixSeconds::new(1030));
+        assert_eq!(
+            c.lookup(ISS, Some("zz2"), UnixSeconds::new(1031), &t),
+            Lookup::UnknownKid
+        );
     }
 
     #[test]
@@ -294,18 +313,24 @@ mod tests {
             ..JwksTiming::default()
         };
         let mut c = JwksCache::default();
-        c.begin_fetch(ISS, 0);
+        c.begin_fetch(ISS, UnixSeconds::new(0));
         c.store(ISS, set(vec![key("a", 1)], 0, 100));
         // stale: a fetch is due
-        assert_eq!(c.lookup(ISS, Some("a"), 150, &t), Lookup::Fetch);
-        c.begin_fetch(ISS, 150);
+        assert_eq!(
+            c.lookup(ISS, Some("a"), UnixSeconds::new(150), &t),
+            Lookup::Fetch
+        );
+        c.begin_fetch(ISS, UnixSeconds::new(150));
         c.record_failure(ISS, "503".into());
         // within the throttle window after the failure, the stale key still verifies
-        assert!(matches!(c.lookup(ISS, Some("a"), 160, &t), Lookup::Key(_)));
-        // past max_stale, fail closed even when throttled
-        c.begin_fetch(ISS, 1099);
         assert!(matches!(
-            c.lookup(ISS, Some("a"), 1101, &t),
+            c.lookup(ISS, Some("a"), UnixSeconds::new(160), &t),
+            Lookup::Key(_)
+        ));
+        // past max_stale, fail closed even when throttled
+        c.begin_fetch(ISS, UnixSeconds::new(1099));
+        assert!(matches!(
+            c.lookup(ISS, Some("a"), UnixSeconds::new(1101), &t),
             Lookup::Unavailable(_)
         ));
     }
@@ -315,11 +340,16 @@ mod tests {
         let mut c = JwksCache::default();
         let a = key("a", 1);
         c.store(ISS, set(vec![a.clone()], 0, 100));
-        assert!(c.key_fresh(ISS, &a.thumbprint, 50));
+        assert!(c.key_fresh(ISS, &a.thumbprint, UnixSeconds::new(50)));
         c.store(ISS, set(vec![key("b", 2)], 200, 100));
-        assert!(!c.key_fresh(ISS, &a.thumbprint, 201));
+        assert!(!c.key_fresh(ISS, &a.thumbprint, UnixSeconds::new(201)));
         assert_eq!(
-            c.lookup(ISS, Some("a"), 201, &JwksTiming::default()),
+            c.lookup(
+                ISS,
+                Some("a"),
+                UnixSeconds::new(201),
+                &JwksTiming::default()
+            ),
             Lookup::Fetch
         );
     }

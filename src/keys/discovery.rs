@@ -3,6 +3,7 @@
 use crate::engine::Engine;
 use crate::http::HttpRequest;
 use crate::io::{Answers, Pending};
+use crate::time::UnixSeconds;
 use serde::Deserialize;
 use std::rc::Rc;
 
@@ -53,7 +54,7 @@ pub fn discover(
     engine: &Engine,
     io: &Answers,
     issuer: &str,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Rc<Discovery>, Pending<String>> {
     if let Some(d) = engine.discovery_get(issuer, now) {
         return Ok(d);
@@ -66,7 +67,7 @@ pub fn discover(
         return Err(Pending::Fail(format!("discovery answered {}", resp.status)));
     }
     let doc = Rc::new(parse(issuer, &resp.body).map_err(Pending::Fail)?);
-    engine.discovery_put(issuer, doc.clone(), now.saturating_add(DISCOVERY_TTL_S));
+    engine.discovery_put(issuer, doc.clone(), now.plus(DISCOVERY_TTL_S));
     Ok(doc)
 }
 

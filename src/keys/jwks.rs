@@ -22,6 +22,7 @@ use crate::http::HttpRequest;
 use crate::io::{Answers, Effect, Pending};
 use crate::org::policy::IssuerPolicy;
 use crate::ports::Host;
+use crate::time::UnixSeconds;
 use crate::token::jws::{self, Alg};
 use crate::token::TokenError;
 use serde_json::Value;
@@ -39,7 +40,7 @@ pub fn key_for(
     issuer: &IssuerPolicy,
     alg: Alg,
     kid: Option<&str>,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Rc<PublicJwk>, Pending<TokenError>> {
     if alg == Alg::HS256 {
         return hs256_key(host, issuer).map(Rc::new).map_err(Pending::Fail);
@@ -99,7 +100,7 @@ pub fn refresh(
     engine: &Engine,
     io: &mut Answers,
     issuer: &IssuerPolicy,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<(), Pending<TokenError>> {
     let iss = issuer.issuer.as_str();
     // (1) A fresh copy fetched by another isolate of this location, unless we are here because
@@ -149,7 +150,7 @@ pub fn refresh(
                     io.effect(Effect::SharedPut {
                         key: shared_key,
                         value: entry,
-                        ttl_s: set.fresh_until.saturating_sub(now),
+                        ttl_s: set.fresh_until.since(now),
                     });
                 }
             }
@@ -169,7 +170,7 @@ pub fn refresh(
 fn parse_answer(
     issuer: &IssuerPolicy,
     resp: &crate::http::HttpResponse,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<KeySet, String> {
     if resp.status != 200 {
         return Err(format!("JWKS answered {}", resp.status));
@@ -184,7 +185,7 @@ fn parse_answer(
     Ok(KeySet {
         keys: parsed.keys.into_iter().map(Rc::new).collect(),
         fetched_at: now,
-        fresh_until: now.saturating_add(ttl),
+        fresh_until: now.plus(ttl),
     })
 }
 
@@ -210,7 +211,12 @@ fn shared_doc(key: &[u8; 32], issuer: &IssuerPolicy, set: &KeySet, body: &[u8]) 
 
 /// A shared entry is used only if its MAC checks, it is for this issuer, it was not fetched in
 /// the future, and its freshness does not exceed the issuer's `max_ttl`.
-fn shared_entry(text: &str, mac: &[u8; 32], issuer: &IssuerPolicy, now: u64) -> Option<KeySet> {
+fn shared_entry(
+    text: &str,
+    mac: &[u8; 32],
+    issuer: &IssuerPolicy,
+    now: UnixSeconds,
+) -> Option<KeySet> {
     use hmac::{Hmac, Mac};
     let (tag, doc) = text.split_once('.')?;
     let tag = crate::b64::decode(tag).ok()?;
@@ -221,11 +227,9 @@ fn shared_entry(text: &str, mac: &[u8; 32], issuer: &IssuerPolicy, now: u64) -> 
     if v.get("iss")?.as_str()? != issuer.issuer {
         return None;
     }
-    let fetched_at = v.get("fetched_at")?.as_u64()?;
-    let fresh_until = v
-        .get("fresh_until")?
-        .as_u64()?
-        .min(fetched_at.saturating_add(issuer.timing.max_ttl));
+    let fetched_at = UnixSeconds::new(v.get("fetched_at")?.as_u64()?);
+    let fresh_until = UnixSeconds::new(v.get("fresh_until")?.as_u64()?)
+        .min(fetched_at.plus(issuer.timing.max_ttl));
     if fetched_at > now || now >= fresh_until {
         return None;
     }

@@ -27,6 +27,7 @@ use crate::io::Pending;
 use crate::org::policy::{OrgPolicy, TenantPolicy};
 use crate::ports::Host;
 use crate::revoke::{Entry, Kind, TENANT_SCOPE};
+use crate::time::UnixSeconds;
 use crate::token::claims::audiences;
 use crate::token::jws;
 use crate::token::verify::{check_signature, numeric};
@@ -71,7 +72,7 @@ pub fn check_claims(
     c: &Map<String, Value>,
     client: &Client,
     leeway: u64,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Logout, Invalid> {
     let s = |name: &'static str| -> Result<Option<String>, Invalid> {
         match c.get(name) {
@@ -90,11 +91,11 @@ pub fn check_claims(
     let iat = numeric(c, "iat")
         .map_err(Invalid::Token)?
         .ok_or(Invalid::Claim("iat"))?;
-    if iat > now.saturating_add(leeway) || now.saturating_sub(iat) > MAX_AGE_S {
+    if iat > now.plus(leeway) || now.since(iat) > MAX_AGE_S {
         return Err(Invalid::Claim("iat"));
     }
     if let Some(exp) = numeric(c, "exp").map_err(Invalid::Token)? {
-        if now >= exp.saturating_add(leeway) {
+        if now >= exp.plus(leeway) {
             return Err(Invalid::Claim("exp"));
         }
     }
@@ -175,7 +176,7 @@ pub fn receive(
     if engine.jti_seen(&jti_key, &logout.jti, now) {
         return refused(ex, Invalid::Replayed);
     }
-    let expires = now.saturating_add(entry_lifetime(tenant));
+    let expires = now.plus(entry_lifetime(tenant));
     let entry = match (&logout.sid, &logout.sub) {
         (Some(sid), _) => Entry {
             kind: Kind::Sid,
@@ -197,7 +198,7 @@ pub fn receive(
     ex.log.subject = logout.sub.clone();
     match write(engine, ex, tenant, &scope, vec![entry]).map_err(|n| Halt::Need(n.0))? {
         Ok(()) => {
-            engine.dpop_jti_fresh(&jti_key, &logout.jti, now.saturating_add(MAX_AGE_S), now);
+            engine.dpop_jti_fresh(&jti_key, &logout.jti, now.plus(MAX_AGE_S), now);
             ex.log.allow(vec!["backchannel_logout".into()]);
             Ok(Outcome::Respond(
                 ResponseView::new(200).header("cache-control", "no-store"),

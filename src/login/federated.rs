@@ -17,6 +17,7 @@
 use super::oidc::IdClaims;
 use crate::authz::decision::{Membership, Principal};
 use crate::org::policy::{OrgIdp, OrgPolicy};
+use crate::time::UnixSeconds;
 use crate::token::CallerKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -139,8 +140,8 @@ pub fn principal(
     org: &OrgPolicy,
     idp: &OrgIdp,
     who: &IdpIdentity,
-    exp: u64,
-    signed_in: u64,
+    exp: UnixSeconds,
+    signed_in: UnixSeconds,
 ) -> Principal {
     let mut roles: Vec<String> = Vec::new();
     let mut permissions: Vec<String> = Vec::new();
@@ -227,7 +228,7 @@ mod tests {
             ),
             None,
         );
-        let p = principal(&o, i, &who, 9, 0);
+        let p = principal(&o, i, &who, UnixSeconds::new(9), UnixSeconds::EPOCH);
         assert_eq!(p.org_id, "org_globex", "implied by the IdP, not the claim");
         assert_eq!(p.roles, vec!["admin"]);
         assert_eq!(p.permissions, vec!["admin", "read:docs"]);
@@ -239,7 +240,10 @@ mod tests {
             &id(json!({"sub": "u2", "groups": "staff", "department": 5})),
             None,
         );
-        assert_eq!(principal(&o, i, &who, 9, 0).permissions, vec!["read:docs"]);
+        assert_eq!(
+            principal(&o, i, &who, UnixSeconds::new(9), UnixSeconds::EPOCH).permissions,
+            vec!["read:docs"]
+        );
     }
 
     /// UnverifiedEmailTrusted: an email the IdP has not verified is never used, and does not
@@ -282,7 +286,10 @@ mod tests {
             &id(json!({"sub": "u"})),
             Some(ui.as_object().unwrap().clone()),
         );
-        assert_eq!(principal(&o, i, &who, 1, 0).permissions, vec!["read:docs"]);
+        assert_eq!(
+            principal(&o, i, &who, UnixSeconds::new(1), UnixSeconds::EPOCH).permissions,
+            vec!["read:docs"]
+        );
         assert_eq!(who.email.as_deref(), Some("a@globex.test"));
     }
 

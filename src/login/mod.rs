@@ -42,6 +42,7 @@ use crate::session::lifecycle::{
     aad, jar, keyring, random, secure_cookies, session_cookie_name, session_set_cookies, Sess,
 };
 use crate::session::{self, CookieAttrs};
+use crate::time::UnixSeconds;
 use crate::token::claims::{identity, Preset};
 use crate::token::AuthFacts;
 use crate::token::{verify, TokenError};
@@ -61,7 +62,7 @@ struct Txn {
     verifier: String,
     org: String,
     ret: String,
-    exp: u64,
+    exp: UnixSeconds,
     /// A step-up login: what the IdP's answer must satisfy (checked at the callback).
     #[serde(default)]
     step_up: Option<TxnStepUp>,
@@ -491,7 +492,7 @@ fn start(
         verifier: verifier.secret().to_string(),
         org: org.org_id.clone(),
         ret,
-        exp: ex.now.saturating_add(TXN_TTL_S),
+        exp: ex.now.plus(TXN_TTL_S),
         step_up,
     };
     let ring = keyring(host, tenant)?;
@@ -644,7 +645,7 @@ fn callback(
         let amr_ok = su.amr.is_empty() || auth.amr.iter().any(|m| su.amr.contains(m));
         let age_ok = su.max_age.is_none_or(|m| {
             auth.auth_time
-                .is_some_and(|t| now.saturating_sub(t) <= m.saturating_add(60))
+                .is_some_and(|t| now.since(t) <= m.saturating_add(60))
         });
         if !(acr_ok && amr_ok && age_ok) {
             ex.log.deny(vec!["step_up_not_delivered".into()]);
@@ -708,7 +709,7 @@ fn callback(
                 at: String::new(),
                 rt: None,
                 it: tokens.id_token,
-                exp: now.saturating_add(session_ttl),
+                exp: now.plus(session_ttl),
                 sid: who.sid.clone(),
                 idp: Some(who),
                 auth: auth.clone(),
@@ -750,7 +751,7 @@ fn callback(
                 at: tokens.access_token,
                 rt: tokens.refresh_token,
                 it: tokens.id_token,
-                exp: now.saturating_add(session_ttl),
+                exp: now.plus(session_ttl),
                 idp: None,
                 auth: auth.clone(),
                 sid: match id_claims.claims.get("sid") {
@@ -831,7 +832,7 @@ fn logout(
                 kind: crate::revoke::Kind::Sub,
                 value: sub.clone(),
                 at: ex.now,
-                expires: ex.now.saturating_add(backchannel::entry_lifetime(tenant)),
+                expires: ex.now.plus(backchannel::entry_lifetime(tenant)),
             };
             match backchannel::write(engine, ex, tenant, &org.org_id, vec![entry]) {
                 Ok(Ok(())) => ex.log.reasons.push("signed_out_everywhere".into()),

@@ -10,6 +10,7 @@ use crate::io::Pending;
 use crate::keys::cache::JwksTiming;
 use crate::org::policy::{AudiencePattern, IssuerPolicy, OrgPolicy, TenantPolicy};
 use crate::ports::{Host, Secret};
+use crate::time::UnixSeconds;
 use crate::token::claims::{audiences, Preset};
 use crate::token::jws::Alg;
 use crate::token::verify::{check_signature, numeric, parse_once};
@@ -317,7 +318,7 @@ fn id_token_claims(
     client: &Client,
     policy: &IssuerPolicy,
     expected_nonce: &str,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<IdClaims, TokenError> {
     // (2) iss must exactly match.
     if c.get("iss").and_then(Value::as_str) != Some(client.issuer.as_str()) {
@@ -334,11 +335,11 @@ fn id_token_claims(
     }
     // (9) exp; (10) iat not in the future beyond leeway. Saturating: exp may be anything.
     let exp = numeric(c, "exp")?.ok_or(TokenError::MissingClaim { name: "exp" })?;
-    if now >= exp.saturating_add(policy.leeway) {
+    if now >= exp.plus(policy.leeway) {
         return Err(TokenError::Expired { exp, now });
     }
     if let Some(iat) = numeric(c, "iat")? {
-        if iat > now.saturating_add(policy.leeway) {
+        if iat > now.plus(policy.leeway) {
             return Err(TokenError::IssuedInFuture { iat, now });
         }
     }

@@ -3,6 +3,7 @@
 //! compiled value is reused (parse once per config version).
 
 use super::policy::{ConfigError, OrgPolicy, TenantPolicy};
+use crate::time::UnixSeconds;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -26,7 +27,7 @@ pub enum Entry {
 struct Slot {
     entry: Entry,
     digest: Option<[u8; 32]>,
-    until: u64,
+    until: UnixSeconds,
 }
 
 /// Bound on cached keys (100,000 orgs would not fit in one isolate's budget anyway: the cache
@@ -43,7 +44,7 @@ fn digest(text: &str) -> [u8; 32] {
 }
 
 impl ConfigCache {
-    pub fn get(&self, key: &str, now: u64) -> Option<Entry> {
+    pub fn get(&self, key: &str, now: UnixSeconds) -> Option<Entry> {
         self.slots
             .get(key)
             .filter(|s| now < s.until)
@@ -60,15 +61,15 @@ impl ConfigCache {
     }
 
     /// [`Self::get_stale`], if the entry expired at most `max_age` seconds before `now`.
-    pub fn get_stale_within(&self, key: &str, now: u64, max_age: u64) -> Option<Entry> {
+    pub fn get_stale_within(&self, key: &str, now: UnixSeconds, max_age: u64) -> Option<Entry> {
         self.slots
             .get(key)
-            .filter(|s| now <= s.until.saturating_add(max_age))
+            .filter(|s| now <= s.until.plus(max_age))
             .map(|s| s.entry.clone())
     }
 
     /// Same text as before: extend and return the compiled value without parsing again.
-    pub fn revalidate(&mut self, key: &str, text: &str, until: u64) -> Option<Cached> {
+    pub fn revalidate(&mut self, key: &str, text: &str, until: UnixSeconds) -> Option<Cached> {
         let d = digest(text);
         let slot = self.slots.get_mut(key)?;
         if slot.digest == Some(d) {
@@ -82,7 +83,7 @@ impl ConfigCache {
 
     /// Bounded memory without letting a flood of unknown names flush what matters: negative and
     /// expired entries go first; only if that is not enough does everything but `settings` go.
-    fn make_room(&mut self, now: u64) {
+    fn make_room(&mut self, now: UnixSeconds) {
         if self.slots.len() < MAX_ENTRIES {
             return;
         }
@@ -93,7 +94,14 @@ impl ConfigCache {
         }
     }
 
-    pub fn put(&mut self, key: &str, text: &str, value: Cached, now: u64, until: u64) {
+    pub fn put(
+        &mut self,
+        key: &str,
+        text: &str,
+        value: Cached,
+        now: UnixSeconds,
+        until: UnixSeconds,
+    ) {
         self.make_room(now);
         self.slots.insert(
             key.to_string(),
@@ -105,7 +113,14 @@ impl ConfigCache {
         );
     }
 
-    pub fn put_invalid(&mut self, key: &str, text: &str, error: ConfigError, now: u64, until: u64) {
+    pub fn put_invalid(
+        &mut self,
+        key: &str,
+        text: &str,
+        error: ConfigError,
+        now: UnixSeconds,
+        until: UnixSeconds,
+    ) {
         self.make_room(now);
         self.slots.insert(
             key.to_string(),
@@ -117,7 +132,7 @@ impl ConfigCache {
         );
     }
 
-    pub fn put_absent(&mut self, key: &str, now: u64, until: u64) {
+    pub fn put_absent(&mut self, key: &str, now: UnixSeconds, until: UnixSeconds) {
         self.make_room(now);
         self.slots.insert(
             key.to_string(),
@@ -138,14 +153,27 @@ mod tests {
     #[test]
     fn negative_flood_keeps_settings_and_live_entries() {
         let mut c = ConfigCache::default();
-        c.put_invalid("settings", "{}", ConfigError::new("$", "x"), 0, 1000);
-        c.put_invalid("org:live", "{}", ConfigError::new("$", "x"), 0, 1000);
+        let at = UnixSeconds::new;
+        c.put_invalid(
+            "settings",
+            "{}",
+            ConfigError::new("$", "x"),
+            at(0),
+            at(1000),
+        );
+        c.put_invalid(
+            "org:live",
+            "{}",
+            ConfigError::new("$", "x"),
+            at(0),
+            at(1000),
+        );
         for i in 0..(MAX_ENTRIES + 10) {
-            c.put_absent(&format!("name:n{i}"), 10, 20);
+            c.put_absent(&format!("name:n{i}"), at(10), at(20));
         }
-        assert!(c.get("settings", 10).is_some(), "settings survived");
+        assert!(c.get("settings", at(10)).is_some(), "settings survived");
         assert!(
-            c.get("org:live", 10).is_some(),
+            c.get("org:live", at(10)).is_some(),
             "a live entry survived the negative flood"
         );
         assert!(c.slots.len() <= MAX_ENTRIES);

@@ -11,6 +11,7 @@ pub mod schema;
 
 use crate::engine::Engine;
 use crate::io::{Answers, Pending, PortError};
+use crate::time::UnixSeconds;
 use cache::Cached;
 use policy::{ConfigError, OrgPolicy, TenantPolicy};
 use std::rc::Rc;
@@ -45,7 +46,7 @@ fn fetch_compiled<T>(
     engine: &Engine,
     io: &Answers,
     key: &str,
-    now: u64,
+    now: UnixSeconds,
     ttl: u64,
     negative_ttl: u64,
     compile: impl Fn(&str) -> Result<T, ConfigError>,
@@ -82,10 +83,10 @@ fn fetch_compiled<T>(
         }
     };
     let Some(text) = text else {
-        engine.with_configs(|c| c.put_absent(key, now, now.saturating_add(negative_ttl)));
+        engine.with_configs(|c| c.put_absent(key, now, now.plus(negative_ttl)));
         return Ok(None);
     };
-    let until = now.saturating_add(ttl);
+    let until = now.plus(ttl);
     // Parse and compile once per config version: unchanged text reuses the compiled value.
     if let Some(v) = engine.with_configs(|c| c.revalidate(key, &text, until)) {
         return Ok(unwrap(&v));
@@ -98,13 +99,7 @@ fn fetch_compiled<T>(
         }
         Err(error) => {
             engine.with_configs(|c| {
-                c.put_invalid(
-                    key,
-                    &text,
-                    error.clone(),
-                    now,
-                    now.saturating_add(ttl.min(10)),
-                )
+                c.put_invalid(key, &text, error.clone(), now, now.plus(ttl.min(10)))
             });
             Err(Pending::Fail(LoadError::Invalid {
                 key: key.to_string(),
@@ -118,7 +113,7 @@ fn fetch_compiled<T>(
 pub fn load_tenant(
     engine: &Engine,
     io: &Answers,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Rc<TenantPolicy>, Pending<LoadError>> {
     fetch_compiled(
         engine,
@@ -150,7 +145,7 @@ pub fn load_org(
     io: &Answers,
     tenant: &TenantPolicy,
     org_id: &str,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Option<Rc<OrgPolicy>>, Pending<LoadError>> {
     if !policy::valid_org_id(org_id) {
         return Ok(None);
@@ -203,7 +198,7 @@ pub fn load_revocations(
     io: &Answers,
     tenant: &TenantPolicy,
     scope: &str,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Rc<crate::revoke::RevocationSet>, Pending<LoadError>> {
     let key = crate::revoke::kv_key(scope);
     let refresh = tenant.revocation.refresh_s;
@@ -229,24 +224,36 @@ pub fn load_revocations(
 
 /// Takes a scope's revocation document the writer just published as this isolate's copy, so a
 /// revocation made here takes effect here at once (KV may still serve the previous one).
-pub fn adopt_revocations(engine: &Engine, tenant: &TenantPolicy, scope: &str, doc: &str, now: u64) {
+pub fn adopt_revocations(
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    scope: &str,
+    doc: &str,
+    now: UnixSeconds,
+) {
     if let Ok(set) = crate::revoke::RevocationSet::parse(doc, now) {
         let key = crate::revoke::kv_key(scope);
-        let until = now.saturating_add(tenant.revocation.refresh_s);
+        let until = now.plus(tenant.revocation.refresh_s);
         engine.with_configs(|c| c.put(&key, doc, Cached::Revocations(Rc::new(set)), now, until));
     }
 }
 
 /// Takes an org document the org's writer just published as this isolate's copy, so an admin's
 /// change shows here at once (KV may still serve the previous one for a while).
-pub fn adopt_org(engine: &Engine, tenant: &TenantPolicy, org_id: &str, doc: &str, now: u64) {
+pub fn adopt_org(
+    engine: &Engine,
+    tenant: &TenantPolicy,
+    org_id: &str,
+    doc: &str,
+    now: UnixSeconds,
+) {
     if let Ok(mut p) = OrgPolicy::parse(doc) {
         if p.org_id != org_id {
             return;
         }
         p.version = engine.next_config_version();
         let key = format!("org:{org_id}");
-        let until = now.saturating_add(tenant.config_ttl);
+        let until = now.plus(tenant.config_ttl);
         engine.with_configs(|c| c.put(&key, doc, Cached::Org(Rc::new(p)), now, until));
     }
 }
@@ -263,7 +270,7 @@ pub fn lookup_alias(
     io: &Answers,
     tenant: &TenantPolicy,
     key: &str,
-    now: u64,
+    now: UnixSeconds,
 ) -> Result<Option<Rc<String>>, Pending<LoadError>> {
     fetch_compiled(
         engine,

@@ -18,6 +18,7 @@ use crate::engine::Engine;
 use crate::error::Refusal;
 use crate::http::UrlParts;
 use crate::io::{Answers, Pending};
+use crate::time::UnixSeconds;
 use std::rc::Rc;
 
 /// The KV key of an org name (subdomain labels and `/o/{name}` segments).
@@ -81,7 +82,7 @@ pub struct Resolved {
 pub fn resolve(
     engine: &Engine,
     io: &Answers,
-    now: u64,
+    now: UnixSeconds,
     tenant: &TenantPolicy,
     host: &str,
     path: &NormalizedPath,

@@ -20,6 +20,7 @@ use crate::keys::discovery::discover;
 use crate::login::{federated, oidc};
 use crate::org::policy::{OrgPolicy, TenantPolicy};
 use crate::ports::Host;
+use crate::time::UnixSeconds;
 use crate::token::{verify, AuthFacts, TokenError, VerifiedClaims};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -39,7 +40,7 @@ pub(crate) struct Sess {
     pub rt: Option<String>,
     #[serde(default)]
     pub it: Option<String>,
-    pub exp: u64,
+    pub exp: UnixSeconds,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<crate::login::federated::IdpIdentity>,
     /// How and when the person authenticated, from the ID token (step-up checks).
@@ -51,7 +52,7 @@ pub(crate) struct Sess {
     /// When the person signed in (kept across refreshes): a subject's "not before" revocation
     /// compares with this. Sessions from before this field read as 0, "long ago".
     #[serde(default)]
-    pub signed_in: u64,
+    pub signed_in: UnixSeconds,
 }
 
 impl Sess {
@@ -125,7 +126,7 @@ pub enum SessionClaims {
         claims: Rc<VerifiedClaims>,
         set_cookies: Vec<String>,
         /// From this second on, the session takes the refresh path (or ends).
-        refresh_at: u64,
+        refresh_at: UnixSeconds,
         /// The login's authentication facts (the ID token's `acr`, `amr`, `auth_time`).
         auth: AuthFacts,
         /// The session's sign-in time and IdP session (revocation checks).
@@ -134,7 +135,7 @@ pub enum SessionClaims {
     /// An org-IdP session: the principal, under the org's current claim rules.
     Member {
         principal: Rc<Principal>,
-        until: u64,
+        until: UnixSeconds,
     },
     /// The session ended (expired, refresh failed, key rotated out): log in again.
     Restart {
@@ -215,7 +216,7 @@ pub fn session_claims(
         Err(Pending::Fail(e)) => Err(e),
     };
     let needs_refresh = match &verified {
-        Ok(c) => c.exp <= now.saturating_add(REFRESH_EARLY_S),
+        Ok(c) => c.exp <= now.plus(REFRESH_EARLY_S),
         Err(TokenError::Expired { .. }) => true,
         Err(e) if e.is_internal() => return Ok(SessionClaims::Fault(format!("{e:?}"))),
         Err(_) => false,
@@ -225,7 +226,7 @@ pub fn session_claims(
             Ok(claims) => SessionClaims::Valid {
                 refresh_at: claims
                     .exp
-                    .saturating_sub(REFRESH_EARLY_S)
+                    .minus(REFRESH_EARLY_S)
                     .min(sess.exp)
                     .min(claims.valid_until),
                 claims,
@@ -329,7 +330,7 @@ pub(crate) fn session_set_cookies(
     ring: &Keyring,
     sess: &Sess,
     secure: bool,
-    now: u64,
+    now: UnixSeconds,
     jar: &[(&str, &str)],
 ) -> Result<Vec<String>, String> {
     let plain = serde_json::to_vec(sess).map_err(|e| e.to_string())?;
@@ -338,7 +339,10 @@ pub(crate) fn session_set_cookies(
     let name = session_cookie_name(org, secure);
     let chunks = split_into_chunks(&name, &sealed, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNKS)
         .map_err(|e| format!("session cookie too large ({} bytes, max {})", e.len, e.max))?;
-    let attrs = CookieAttrs::host_only(secure, Some(sess.exp.saturating_sub(now) as i64));
+    let attrs = CookieAttrs::host_only(
+        secure,
+        Some(i64::try_from(sess.exp.since(now)).unwrap_or(i64::MAX)),
+    );
     let clear_attrs = CookieAttrs::host_only(secure, None);
     let mut out: Vec<String> = chunks
         .iter()

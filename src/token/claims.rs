@@ -21,6 +21,7 @@
 //! own format defines a string list: OAuth's `scope`, and Clerk's comma-separated `fea`, `o.per`
 //! and `o.fpm`.
 
+use crate::time::UnixSeconds;
 use serde_json::{Map, Value};
 
 /// Who is calling: a person, or a machine using client credentials.
@@ -67,25 +68,14 @@ pub struct AuthFacts {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_time: Option<u64>,
+    pub auth_time: Option<UnixSeconds>,
 }
 
 impl AuthFacts {
     /// `acr` (a string), `amr` (an array of strings) and `auth_time` (a NumericDate), strictly.
     pub fn from_claims(claims: &Map<String, Value>) -> Result<AuthFacts, ClaimError> {
-        let auth_time = match claims.get("auth_time") {
-            None => None,
-            Some(Value::Number(n)) => Some(
-                n.as_u64()
-                    .or_else(|| {
-                        n.as_f64()
-                            .filter(|f| *f >= 0.0 && f.is_finite())
-                            .map(|f| f as u64)
-                    })
-                    .ok_or_else(|| ClaimError::new("auth_time", "a NumericDate"))?,
-            ),
-            Some(_) => return Err(ClaimError::new("auth_time", "a NumericDate")),
-        };
+        let auth_time = crate::token::verify::numeric(claims, "auth_time")
+            .map_err(|_| ClaimError::new("auth_time", "a NumericDate"))?;
         Ok(AuthFacts {
             acr: str_claim(claims, &["acr"])?,
             amr: array_claim(claims, &["amr"])?,

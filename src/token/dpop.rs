@@ -13,6 +13,7 @@ use crate::engine::Engine;
 use crate::http::UrlParts;
 use crate::io::{Answers, Pending, SignatureCheck};
 use crate::keys::jwk::parse_jwk;
+use crate::time::UnixSeconds;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::rc::Rc;
@@ -60,7 +61,7 @@ impl DpopError {
 pub struct Proof {
     pub jkt: String,
     pub jti: String,
-    pub iat: u64,
+    pub iat: UnixSeconds,
 }
 
 /// The request's URI for `htu`: scheme and host lowercased, default port dropped, the path
@@ -92,7 +93,7 @@ pub fn check_proof(
     access_token: &str,
     method: &str,
     url: &UrlParts<'_>,
-    now: u64,
+    now: UnixSeconds,
     already_accepted: bool,
 ) -> Result<Proof, Pending<DpopError>> {
     // (2)-(4) a well-formed JWT with strict JSON.
@@ -151,7 +152,7 @@ pub fn check_proof(
         Ok(Some(i)) => i,
         _ => return err(DpopError::Malformed("iat")),
     };
-    if iat > now.saturating_add(MAX_PROOF_SKEW_S) || now.saturating_sub(iat) > MAX_PROOF_AGE_S {
+    if iat > now.plus(MAX_PROOF_SKEW_S) || now.since(iat) > MAX_PROOF_AGE_S {
         return err(DpopError::Stale);
     }
     // (12) ath: base64url(SHA-256(the access token's ASCII)).
@@ -186,7 +187,7 @@ pub fn check_proof(
         && !engine.dpop_jti_fresh(
             &jkt,
             &jti,
-            now.saturating_add(MAX_PROOF_AGE_S + MAX_PROOF_SKEW_S),
+            now.plus(MAX_PROOF_AGE_S + MAX_PROOF_SKEW_S),
             now,
         )
     {

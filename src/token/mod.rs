@@ -18,6 +18,7 @@ pub use claims::{AuthFacts, CallerKind, Identity};
 pub use verify::{verify, VerifiedClaims};
 
 use crate::keys::jwk::KeyUseError;
+use crate::time::UnixSeconds;
 
 /// Why a token was refused. Each variant maps to a stable `reason` code (RFC 6750 `invalid_token`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,26 +78,26 @@ pub enum TokenError {
     /// Presented with a DPoP proof but not bound to a key (no `cnf.jkt`), or bound to another.
     DpopBinding,
     Expired {
-        exp: u64,
-        now: u64,
+        exp: UnixSeconds,
+        now: UnixSeconds,
     },
     NotYetValid {
-        nbf: u64,
-        now: u64,
+        nbf: UnixSeconds,
+        now: UnixSeconds,
     },
     IssuedInFuture {
-        iat: u64,
-        now: u64,
+        iat: UnixSeconds,
+        now: UnixSeconds,
     },
     TooOld {
-        iat: u64,
+        iat: UnixSeconds,
         max_age: u64,
     },
     WrongAudience,
     /// The token lives longer than `revocation.max_token_lifetime_s` (plus leeway) from now.
     LifetimeTooLong {
-        exp: u64,
-        now: u64,
+        exp: UnixSeconds,
+        now: UnixSeconds,
     },
     /// `azp` is not one of the issuer's `authorized_parties`.
     WrongAuthorizedParty,

@@ -14,6 +14,7 @@ use crate::keys::jwk::{KeyMaterial, PublicJwk};
 use crate::keys::jwks::{hs256_key, key_for};
 use crate::org::policy::{IssuerPolicy, TenantPolicy};
 use crate::ports::Host;
+use crate::time::UnixSeconds;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
@@ -24,9 +25,9 @@ use std::rc::Rc;
 pub struct VerifiedClaims {
     pub issuer: String,
     pub alg: Alg,
-    pub exp: u64,
+    pub exp: UnixSeconds,
     /// The first second at which these claims stop being acceptable (`exp`, `max_age`, leeway).
-    pub valid_until: u64,
+    pub valid_until: UnixSeconds,
     pub identity: Identity,
     /// Every claim, for the generic preset and the ID-token checks. Never logged.
     pub claims: Rc<Map<String, Value>>,
@@ -50,7 +51,7 @@ pub struct CachedToken {
     /// Thumbprint of the key that verified the signature (for HS256: of the shared secret).
     pub key_id: [u8; 32],
     pub from_jwks: bool,
-    pub exp: u64,
+    pub exp: UnixSeconds,
 }
 
 /// Verifies `raw` against the tenant's issuers. Request-dependent checks (org, route) are not
@@ -125,8 +126,8 @@ pub fn verify_bound(
             // Revocation entries are kept for `max_token_lifetime_s`: a token that could outlive
             // them would come back after its revocation expired.
             let limit = now
-                .saturating_add(tenant.revocation.max_token_lifetime_s)
-                .saturating_add(issuer.leeway);
+                .plus(tenant.revocation.max_token_lifetime_s)
+                .plus(issuer.leeway);
             if exp > limit {
                 return Err(TokenError::LifetimeTooLong { exp, now });
             }
@@ -158,14 +159,14 @@ pub fn verify_bound(
 }
 
 /// When claims that pass now stop passing: `exp` plus leeway, or `iat + max_age` plus leeway.
-fn valid_until(claims: &Map<String, Value>, issuer: &IssuerPolicy, exp: u64) -> u64 {
-    let mut until = exp.saturating_add(issuer.leeway);
+fn valid_until(
+    claims: &Map<String, Value>,
+    issuer: &IssuerPolicy,
+    exp: UnixSeconds,
+) -> UnixSeconds {
+    let mut until = exp.plus(issuer.leeway);
     if let (Some(max_age), Ok(Some(iat))) = (issuer.max_age, numeric(claims, "iat")) {
-        until = until.min(
-            iat.saturating_add(max_age)
-                .saturating_add(issuer.leeway)
-                .saturating_add(1),
-        );
+        until = until.min(iat.plus(max_age).plus(issuer.leeway).plus(1));
     }
     until
 }
@@ -210,7 +211,10 @@ fn verify_signature(
         }));
     }
     let key = check_signature(engine, host, ex, issuer, &token)?;
-    let exp = token.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    let exp = numeric(&token.claims, "exp")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     Ok(CachedToken {
         issuer: issuer.issuer.clone(),
         alg: token.header.alg,
@@ -287,7 +291,11 @@ pub fn precheck_signature_shape(alg: Alg, sig: &[u8]) -> Result<(), TokenError> 
     Ok(())
 }
 
-pub fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, TokenError> {
+/// A NumericDate claim (RFC 7519 §2): seconds since the epoch, possibly fractional.
+pub fn numeric(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<UnixSeconds>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
         // RFC 7519 §2 NumericDate: seconds, may be fractional; negative is nonsense.
@@ -298,7 +306,7 @@ pub fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option
                     .filter(|f| *f >= 0.0 && f.is_finite())
                     .map(|f| f as u64)
             })
-            .map(Some)
+            .map(|s| Some(UnixSeconds::new(s)))
             .ok_or(TokenError::BadClaim { name }),
         Some(_) => Err(TokenError::BadClaim { name }),
     }
@@ -336,28 +344,28 @@ fn check_binding(claims: &Map<String, Value>, binding: Option<&str>) -> Result<(
 pub fn check_registered_claims(
     claims: &Map<String, Value>,
     issuer: &IssuerPolicy,
-    now: u64,
-) -> Result<u64, TokenError> {
+    now: UnixSeconds,
+) -> Result<UnixSeconds, TokenError> {
     let leeway = issuer.leeway;
     // §4.1.4: exp is required here (an access token without one never dies).
     let exp = numeric(claims, "exp")?.ok_or(TokenError::MissingClaim { name: "exp" })?;
-    if now >= exp.saturating_add(leeway) {
+    if now >= exp.plus(leeway) {
         return Err(TokenError::Expired { exp, now });
     }
     if let Some(nbf) = numeric(claims, "nbf")? {
-        if now.saturating_add(leeway) < nbf {
+        if now.plus(leeway) < nbf {
             return Err(TokenError::NotYetValid { nbf, now });
         }
     }
     let iat = numeric(claims, "iat")?;
     if let Some(iat) = iat {
-        if iat > now.saturating_add(leeway) {
+        if iat > now.plus(leeway) {
             return Err(TokenError::IssuedInFuture { iat, now });
         }
     }
     if let Some(max_age) = issuer.max_age {
         let iat = iat.ok_or(TokenError::MissingClaim { name: "iat" })?;
-        if now.saturating_sub(iat) > max_age.saturating_add(leeway) {
+        if now.since(iat) > max_age.saturating_add(leeway) {
             return Err(TokenError::TooOld { iat, max_age });
         }
     }
