@@ -260,6 +260,56 @@ fn org_admins_are_limited_to_their_fields() {
     assert_eq!(ports.writer.writes.get(), 1);
 }
 
+/// PublicInDisguise: where the tenant lets any signed-in member through unmatched paths, an org
+/// admin may add an `authenticated` rule there, but not a public one, however it is spelled
+/// (`{"public": null}` once read as "public" by serde's enum reading, past a check that compared
+/// the JSON with the string "public").
+#[test]
+fn org_admins_cannot_open_unmatched_paths_to_the_public_in_any_spelling() {
+    let ports = admin_stack();
+    let mut settings: Value = serde_json::from_str(&dev_kv("settings.json")).unwrap();
+    settings["admin"] = json!({"permission": "admin", "operator_permission": "orggate:operator",
+        "dns_resolver": RESOLVER});
+    settings["unmatched"] = json!("authenticated");
+    ports.store.put("settings", &settings.to_string());
+    let engine = Engine::new();
+    let routes = get_org(&ports, &engine, &alice()).body["document"]["routes"].clone();
+    let with = |require: Value| {
+        let mut r = routes.clone();
+        r.as_array_mut()
+            .unwrap()
+            .push(json!({"id": "org-admin-internal", "path": "/internal/*", "require": require}));
+        json!({ "routes": r })
+    };
+    for require in [
+        json!("public"),
+        json!({"public": null}),
+        json!({"authenticated": null}),
+        json!({}),
+    ] {
+        let r = patch(
+            &ports,
+            &engine,
+            &alice(),
+            Some("\"v0\""),
+            with(require.clone()),
+        );
+        assert_eq!(r.status, 400, "{require}: {}", r.body);
+    }
+    assert_eq!(ports.writer.writes.get(), 0, "nothing refused was written");
+    let h = send(&ports, &engine, "GET", &format!("{ACME}/internal/x"), &[]);
+    assert_ne!(responded(&h).status, 200, "no anonymous way in");
+    // The same path with a requirement that is not public is the org admin's to add.
+    let r = patch(
+        &ports,
+        &engine,
+        &alice(),
+        Some("\"v0\""),
+        with(json!("authenticated")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 /// OrgAdminOpensUnmatchedPath, OrgAdminShadowsTenantRule, OrgAdminDropsTenantRule: an org admin
 /// may not put a rule where no base rule applies (the tenant denies unmatched paths), under a
 /// rule the tenant's operators wrote for the org (the more specific one would replace it), nor

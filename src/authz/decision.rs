@@ -335,3 +335,83 @@ pub fn scope_to_org(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Requirement::{self, *};
+    use crate::token::CallerKind;
+
+    fn compile(json: &str) -> Result<Requirement, String> {
+        let raw = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        Requirement::parse("$", &raw).map_err(|e| e.to_string())
+    }
+
+    fn p(s: &str) -> Requirement {
+        Permission(s.into())
+    }
+
+    /// Each spelling compiles to what it says: lists mean all of them unless they say `any`.
+    #[test]
+    fn every_shape_compiles_to_its_meaning() {
+        let cases = [
+            (r#""public""#, Public),
+            (r#""authenticated""#, Authenticated),
+            (r#"{"permissions":["a"]}"#, p("a")),
+            (r#"{"permissions":["a","b"]}"#, All(vec![p("a"), p("b")])),
+            (
+                r#"{"permissions":{"all":["a","b"]}}"#,
+                All(vec![p("a"), p("b")]),
+            ),
+            (
+                r#"{"permissions":{"any":["a","b"]}}"#,
+                Any(vec![p("a"), p("b")]),
+            ),
+            (
+                r#"{"roles":{"any":["r","s"]}}"#,
+                Any(vec![Role("r".into()), Role("s".into())]),
+            ),
+            (r#"{"scopes":["x"]}"#, Scope("x".into())),
+            (r#"{"caller":"client"}"#, Caller(CallerKind::Client)),
+            (r#"{"caller":"user"}"#, Caller(CallerKind::User)),
+            (
+                r#"{"any":[{"permissions":["a"]},"authenticated"]}"#,
+                Any(vec![p("a"), Authenticated]),
+            ),
+            (
+                r#"{"all":[{"permissions":["a"]},{"caller":"user"}]}"#,
+                All(vec![p("a"), Caller(CallerKind::User)]),
+            ),
+        ];
+        for (json, want) in cases {
+            assert_eq!(compile(json), Ok(want), "{json}");
+        }
+    }
+
+    /// Words are strings and objects have exactly one key: nothing else reads as a requirement
+    /// (`{"public": null}` would be a public rule that does not look like one).
+    #[test]
+    fn other_spellings_are_refused() {
+        for json in [
+            r#"{"public":null}"#,
+            r#"{"authenticated":null}"#,
+            r#"{"caller":{"user":null}}"#,
+            r#"{}"#,
+            r#"{"permissions":{"all":["a"],"any":["b"]}}"#,
+            r#"{"permissions":["a"],"roles":["b"]}"#,
+            r#"{"permissions":{}}"#,
+            r#"{"all":["public"]}"#,
+            r#"{"any":[]}"#,
+            r#"{"permissions":[]}"#,
+            r#"{"permissions":[""]}"#,
+            r#""Public""#,
+            "null",
+            "true",
+        ] {
+            assert!(
+                compile(json).is_err(),
+                "{json} compiled: {:?}",
+                compile(json)
+            );
+        }
+    }
+}

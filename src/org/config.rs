@@ -232,8 +232,7 @@ pub enum RawClaimPath {
 
 /// What a route requires: `"public"`, `"authenticated"`, or an object with one key: `all` or
 /// `any` (nested requirements), `permissions`, `roles` or `scopes` (names), `caller`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case", remote = "Self")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawRequire {
     Public,
     Authenticated,
@@ -252,11 +251,32 @@ pub enum RawNames {
     Any(Vec<String>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// `"user"` or `"client"` (a string only: serde would also read `{"user": null}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawCaller {
     User,
     Client,
+}
+
+/// The two words a requirement may be (as strings only: serde would also read an enum's unit
+/// variant from `{"public": null}`, a public rule that does not look like one).
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RequireWord {
+    Public,
+    Authenticated,
+}
+
+/// The object forms of a requirement.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RequireObject {
+    All(Vec<RawRequire>),
+    Any(Vec<RawRequire>),
+    Permissions(RawNames),
+    Roles(RawNames),
+    Scopes(RawNames),
+    Caller(RawCaller),
 }
 
 /// `{"all": [...]}` or `{"any": [...]}`, the object form of [`RawNames`].
@@ -271,7 +291,10 @@ enum NamesOf {
 // deserializer instead of `#[serde(untagged)]`, which would report any defect inside as "did
 // not match any variant" at the outer path instead of naming it.
 mod two_shapes {
-    use super::{NamesOf, RawClaimPath, RawNames, RawPreset, RawRequire};
+    use super::{
+        NamesOf, RawCaller, RawClaimPath, RawNames, RawPreset, RawRequire, RequireObject,
+        RequireWord,
+    };
     use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer};
     use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -328,10 +351,22 @@ mod two_shapes {
             f.write_str(self.0)
         }
         fn visit_str<E: Error>(self, v: &str) -> Result<RawRequire, E> {
-            RawRequire::deserialize(StrDeserializer::<E>::new(v))
+            Ok(
+                match RequireWord::deserialize(StrDeserializer::<E>::new(v))? {
+                    RequireWord::Public => RawRequire::Public,
+                    RequireWord::Authenticated => RawRequire::Authenticated,
+                },
+            )
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawRequire, A::Error> {
-            let r = RawRequire::deserialize(MapAccessDeserializer::new(&mut m))?;
+            let r = match RequireObject::deserialize(MapAccessDeserializer::new(&mut m))? {
+                RequireObject::All(v) => RawRequire::All(v),
+                RequireObject::Any(v) => RawRequire::Any(v),
+                RequireObject::Permissions(n) => RawRequire::Permissions(n),
+                RequireObject::Roles(n) => RawRequire::Roles(n),
+                RequireObject::Scopes(n) => RawRequire::Scopes(n),
+                RequireObject::Caller(c) => RawRequire::Caller(c),
+            };
             match m.next_key::<String>()? {
                 None => Ok(r),
                 Some(k) => Err(A::Error::custom(format!(
@@ -341,8 +376,28 @@ mod two_shapes {
         }
     }
 
-    /// The derived (`remote = "Self"`) reader does each shape; this one adds the one-key check
-    /// that serde's enum reading lacks (it reports a second key as "expected value").
+    impl<'de> Visitor<'de> for Shapes<RawCaller> {
+        type Value = RawCaller;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<RawCaller, E> {
+            match v {
+                "user" => Ok(RawCaller::User),
+                "client" => Ok(RawCaller::Client),
+                other => Err(E::unknown_variant(other, &["user", "client"])),
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for RawCaller {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_str(Shapes::<RawCaller>("\"user\" or \"client\"", PhantomData))
+        }
+    }
+
+    /// A word from a string, an object form from a map with exactly one key (serde's enum
+    /// reading alone reports a second key as "expected value").
     impl<'de> Deserialize<'de> for RawRequire {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             d.deserialize_any(Shapes::<RawRequire>(
