@@ -271,10 +271,12 @@ fn routes_only_tighten(
         };
         // Judged on the compiled requirement, as the Worker will read it (any spelling of
         // "public"); one that does not compile counts as public here (the validator refuses it).
-        let public = serde_json::from_value::<crate::org::config::RawRequire>(r["require"].clone())
-            .ok()
-            .and_then(|raw| crate::authz::decision::Requirement::parse("$", &raw).ok())
-            .is_none_or(|q| q == crate::authz::decision::Requirement::Public);
+        // (Read from text, as config is: a second deserializer for `Value` would add 3 KB.)
+        let public =
+            serde_json::from_str::<crate::org::config::RawRequire>(&r["require"].to_string())
+                .ok()
+                .and_then(|raw| crate::authz::decision::Requirement::parse("$", &raw).ok())
+                .is_none_or(|q| q == crate::authz::decision::Requirement::Public);
         for probe in probe_paths(r["path"].as_str().unwrap_or("/")) {
             let Ok(path) = crate::authz::path::normalize(&probe) else {
                 return Err((

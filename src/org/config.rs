@@ -258,27 +258,6 @@ pub enum RawCaller {
     Client,
 }
 
-/// The two words a requirement may be (as strings only: serde would also read an enum's unit
-/// variant from `{"public": null}`, a public rule that does not look like one).
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum RequireWord {
-    Public,
-    Authenticated,
-}
-
-/// The object forms of a requirement.
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum RequireObject {
-    All(Vec<RawRequire>),
-    Any(Vec<RawRequire>),
-    Permissions(RawNames),
-    Roles(RawNames),
-    Scopes(RawNames),
-    Caller(RawCaller),
-}
-
 /// `{"all": [...]}` or `{"any": [...]}`, the object form of [`RawNames`].
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -291,10 +270,7 @@ enum NamesOf {
 // deserializer instead of `#[serde(untagged)]`, which would report any defect inside as "did
 // not match any variant" at the outer path instead of naming it.
 mod two_shapes {
-    use super::{
-        NamesOf, RawCaller, RawClaimPath, RawNames, RawPreset, RawRequire, RequireObject,
-        RequireWord,
-    };
+    use super::{NamesOf, RawCaller, RawClaimPath, RawNames, RawPreset, RawRequire};
     use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer};
     use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -350,22 +326,29 @@ mod two_shapes {
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str(self.0)
         }
+        // By hand, not serde's enum reading: that would also take a word from a one-key map
+        // (`{"public": null}`, a public rule that does not look like one).
         fn visit_str<E: Error>(self, v: &str) -> Result<RawRequire, E> {
-            Ok(
-                match RequireWord::deserialize(StrDeserializer::<E>::new(v))? {
-                    RequireWord::Public => RawRequire::Public,
-                    RequireWord::Authenticated => RawRequire::Authenticated,
-                },
-            )
+            match v {
+                "public" => Ok(RawRequire::Public),
+                "authenticated" => Ok(RawRequire::Authenticated),
+                other => Err(E::unknown_variant(other, REQUIREMENTS)),
+            }
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawRequire, A::Error> {
-            let r = match RequireObject::deserialize(MapAccessDeserializer::new(&mut m))? {
-                RequireObject::All(v) => RawRequire::All(v),
-                RequireObject::Any(v) => RawRequire::Any(v),
-                RequireObject::Permissions(n) => RawRequire::Permissions(n),
-                RequireObject::Roles(n) => RawRequire::Roles(n),
-                RequireObject::Scopes(n) => RawRequire::Scopes(n),
-                RequireObject::Caller(c) => RawRequire::Caller(c),
+            let Some(key) = m.next_key::<String>()? else {
+                return Err(A::Error::custom(
+                    "an empty requirement (all, any, permissions, roles, scopes or caller)",
+                ));
+            };
+            let r = match key.as_str() {
+                "all" => RawRequire::All(m.next_value()?),
+                "any" => RawRequire::Any(m.next_value()?),
+                "permissions" => RawRequire::Permissions(m.next_value()?),
+                "roles" => RawRequire::Roles(m.next_value()?),
+                "scopes" => RawRequire::Scopes(m.next_value()?),
+                "caller" => RawRequire::Caller(m.next_value()?),
+                other => return Err(A::Error::unknown_variant(other, &REQUIREMENTS[2..])),
             };
             match m.next_key::<String>()? {
                 None => Ok(r),
@@ -375,6 +358,17 @@ mod two_shapes {
             }
         }
     }
+
+    const REQUIREMENTS: &[&str] = &[
+        "public",
+        "authenticated",
+        "all",
+        "any",
+        "permissions",
+        "roles",
+        "scopes",
+        "caller",
+    ];
 
     impl<'de> Visitor<'de> for Shapes<RawCaller> {
         type Value = RawCaller;
