@@ -14,10 +14,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+#[cfg(not(target_arch = "wasm32"))]
+use {super::schema::*, schemars::JsonSchema};
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "settings")
 )]
 #[derive(Debug, Clone, Deserialize)]
@@ -30,10 +32,7 @@ pub struct RawSettings {
     #[cfg_attr(not(target_arch = "wasm32"), schemars(length(min = 1)))]
     pub issuers: Vec<RawIssuer>,
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::BaseRule>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<BaseRule>"))]
     pub routes: Vec<RawRule>,
     /// What an unmatched route requires: `deny` (default) or `authenticated`.
     #[serde(default)]
@@ -41,10 +40,7 @@ pub struct RawSettings {
     pub unmatched: Option<String>,
     /// Tenant origin (`https://app.internal`); absent = forward to the request's own URL.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::Url>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Url>"))]
     pub origin: Option<String>,
     #[serde(default)]
     pub forwarding: RawForwarding,
@@ -54,10 +50,7 @@ pub struct RawSettings {
     pub cache: RawCache,
     /// An extra request header carrying a bearer token (besides `Authorization`).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::HeaderName>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<HeaderName>"))]
     pub token_header: Option<String>,
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
@@ -80,7 +73,7 @@ pub struct RawSettings {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "resolution")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,17 +95,14 @@ pub struct RawResolution {
     pub strip_path_prefix: Option<bool>,
     /// A request header naming the org (by id), for single-host APIs behind a trusted proxy.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::HeaderName>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<HeaderName>"))]
     pub header: Option<String>,
     /// Single-host APIs only: take the org from the verified token's own org claim.
     #[serde(default)]
     pub token_org: bool,
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "issuer", transform = super::schema::issuer_rules))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(JsonSchema), schemars(rename = "issuer", transform = issuer_rules))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIssuer {
@@ -126,24 +116,18 @@ pub struct RawIssuer {
     pub audiences: Vec<String>,
     /// Origins a token's `azp` must name (Clerk's authorized parties).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::Origin>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<Origin>"))]
     pub authorized_parties: Vec<String>,
     #[cfg_attr(
         not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::Algorithm>", length(min = 1))
+        schemars(with = "Vec<Algorithm>", length(min = 1))
     )]
     pub algorithms: Vec<String>,
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::Url>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Url>"))]
     pub jwks_uri: Option<String>,
     #[serde(default = "default_preset")]
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Preset", extend("default" = "auth0")))]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Preset", extend("default" = "auth0")))]
     pub preset: RawPreset,
     #[serde(default)]
     #[cfg_attr(not(target_arch = "wasm32"), schemars(range(max = 600)))]
@@ -161,10 +145,7 @@ pub struct RawIssuer {
     /// Org ids this issuer may speak for (default: every org). Set it for an IdP that belongs
     /// to one customer, or that customer's admins can mint tokens for every other org.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<Vec<super::schema::OrgId>>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Vec<OrgId>>"))]
     pub orgs: Option<Vec<String>>,
 }
 
@@ -433,17 +414,14 @@ mod two_shapes {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "multiOrg")
 )]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMultiOrg {
     /// Claim path listing every org id the caller belongs to.
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "super::schema::ClaimPath")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "ClaimPath"))]
     pub claim: RawClaimPath,
     /// `active_org` (default): permissions count only in the token's active org;
     /// `all_listed_orgs`: the token's permissions apply in every listed org.
@@ -454,7 +432,7 @@ pub struct RawMultiOrg {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "jwksTiming")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -470,7 +448,7 @@ pub struct RawJwksTiming {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "rule")
 )]
 #[derive(Debug, Clone, Deserialize)]
@@ -489,28 +467,19 @@ pub struct RawRule {
     pub methods: Option<Vec<String>>,
     #[cfg_attr(not(target_arch = "wasm32"), schemars(pattern(r"^/")))]
     pub path: String,
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "super::schema::Requirement")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Requirement"))]
     pub require: RawRequire,
     /// An org rule with this marker may loosen the base rule it overlaps.
     #[serde(default)]
     pub loosen: bool,
     /// `assets` (the org's static site) or an origin URL; default: the org's/tenant's origin.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::Upstream>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Upstream>"))]
     pub upstream: Option<String>,
     /// Origins (`https://app.example.com`) whose cross-site requests may ride on the session
     /// cookie for this route (with CORS at the origin): the resource-isolation opt-out.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::Origin>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<Origin>"))]
     pub cross_site_origins: Vec<String>,
     /// Step-up: how (and how recently) the person must have authenticated (RFC 9470).
     #[serde(default)]
@@ -522,7 +491,7 @@ pub struct RawRule {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "revocation")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -541,7 +510,7 @@ pub struct RawRevocation {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "admin")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -573,7 +542,7 @@ pub struct RawAdmin {
     pub grantable_roles: Option<Vec<String>>,
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "cors", transform = super::schema::cors_rules))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(JsonSchema), schemars(rename = "cors", transform = cors_rules))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCors {
@@ -588,24 +557,15 @@ pub struct RawCors {
     pub origins: Vec<String>,
     /// Default: GET, HEAD, POST, PUT, PATCH, DELETE.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<Vec<super::schema::HttpToken>>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Vec<HttpToken>>"))]
     pub methods: Option<Vec<String>>,
     /// Request headers a page may send; default: authorization, content-type, dpop.
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<Vec<super::schema::HttpToken>>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Vec<HttpToken>>"))]
     pub headers: Option<Vec<String>>,
     /// Response headers a page may read (beyond the CORS-safelisted ones).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::HttpToken>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<HttpToken>"))]
     pub expose_headers: Vec<String>,
     /// Allow cookies (`Access-Control-Allow-Credentials: true`).
     #[serde(default)]
@@ -615,23 +575,17 @@ pub struct RawCors {
     pub max_age_s: Option<u64>,
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "stepUp", extend("minProperties" = 1)))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(JsonSchema), schemars(rename = "stepUp", extend("minProperties" = 1)))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepUp {
     /// One of these `acr` values (authentication context classes).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::AuthContext>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<AuthContext>"))]
     pub acr_values: Vec<String>,
     /// At least one of these `amr` values (authentication methods, e.g. `mfa`, `otp`, `hwk`).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::AuthContext>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<AuthContext>"))]
     pub amr: Vec<String>,
     /// At most this long since the person authenticated (`auth_time`), in seconds.
     #[serde(default)]
@@ -640,7 +594,7 @@ pub struct RawStepUp {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "forwarding")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -648,17 +602,11 @@ pub struct RawStepUp {
 pub struct RawForwarding {
     /// Identity header prefix (default `x-orggate-`).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::HeaderName>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<HeaderName>"))]
     pub header_prefix: Option<String>,
     /// More client headers to strip (e.g. `x-user-id` an old origin trusted).
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::HeaderName>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<HeaderName>"))]
     pub strip_headers: Vec<String>,
     #[serde(default)]
     pub assertion: Option<RawAssertion>,
@@ -666,7 +614,7 @@ pub struct RawForwarding {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "assertion")
 )]
 #[derive(Debug, Clone, Deserialize)]
@@ -686,14 +634,14 @@ pub struct RawAssertion {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "login")
 )]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLogin {
     /// The tenant's default OIDC issuer for browser login.
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Url"))]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Url"))]
     pub issuer: String,
     pub client_id: String,
     /// Name of the Worker secret holding the client secret.
@@ -715,7 +663,7 @@ pub struct RawLogin {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "cache")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -727,7 +675,7 @@ pub struct RawCache {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "org")
 )]
 #[derive(Debug, Clone, Deserialize)]
@@ -735,9 +683,9 @@ pub struct RawCache {
 pub struct RawOrg {
     #[cfg_attr(not(target_arch = "wasm32"), schemars(extend("const" = 1)))]
     pub version: u32,
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::OrgId"))]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "OrgId"))]
     pub org_id: String,
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::OrgName"))]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "OrgName"))]
     pub name: String,
     #[serde(default)]
     pub display_name: Option<String>,
@@ -754,10 +702,7 @@ pub struct RawOrg {
     #[serde(default)]
     pub m2m_clients: Vec<String>,
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::Url>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Url>"))]
     pub origin: Option<String>,
     /// Accept tokens whose `org_name` (not `org_id`) names this org.
     #[serde(default)]
@@ -774,23 +719,20 @@ pub struct RawOrg {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "branding")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBranding {
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::LogoUrl>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<LogoUrl>"))]
     pub logo_url: Option<String>,
     #[serde(default)]
     pub colors: RawColors,
     /// Extra CSS custom properties (`--radius: 8px`), names `[a-z0-9-]`, values validated.
     #[serde(default)]
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::CssVars"))]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "CssVars"))]
     pub css_vars: BTreeMap<String, String>,
     #[serde(default)]
     pub tagline: Option<String>,
@@ -798,29 +740,23 @@ pub struct RawBranding {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "colors")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawColors {
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::Color>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Color>"))]
     pub primary: Option<String>,
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Option<super::schema::Color>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Option<Color>"))]
     pub page_background: Option<String>,
 }
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "orgLogin")
 )]
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -842,7 +778,7 @@ pub struct RawOrgLogin {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "connection")
 )]
 #[derive(Debug, Clone, Deserialize)]
@@ -859,13 +795,13 @@ pub struct RawConnection {
 
 #[cfg_attr(
     not(target_arch = "wasm32"),
-    derive(schemars::JsonSchema),
+    derive(JsonSchema),
     schemars(rename = "orgIdp")
 )]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrgIdp {
-    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "super::schema::Url"))]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Url"))]
     pub issuer: String,
     pub client_id: String,
     #[cfg_attr(
@@ -883,7 +819,7 @@ pub struct RawOrgIdp {
     #[serde(default)]
     #[cfg_attr(
         not(target_arch = "wasm32"),
-        schemars(with = "Option<Vec<super::schema::IdpAlgorithm>>", length(min = 1))
+        schemars(with = "Option<Vec<IdpAlgorithm>>", length(min = 1))
     )]
     pub algorithms: Option<Vec<String>>,
     /// Only users whose verified email is in one of these domains may sign in.
@@ -901,29 +837,20 @@ pub struct RawOrgIdp {
 /// `{"claim": "groups", "contains": "eng-admins", "roles": ["admin"]}`: when the claim (a string
 /// or an array of strings) contains the value (or, with `equals`, is exactly the JSON value),
 /// the member gets these roles and permissions.
-#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema), schemars(rename = "claimRule", transform = super::schema::claim_rule_rules))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(JsonSchema), schemars(rename = "claimRule", transform = claim_rule_rules))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClaimRule {
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "super::schema::ClaimPath")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "ClaimPath"))]
     pub claim: RawClaimPath,
     #[serde(default)]
     pub contains: Option<String>,
     #[serde(default)]
     pub equals: Option<Value>,
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::Grant>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<Grant>"))]
     pub roles: Vec<String>,
     #[serde(default)]
-    #[cfg_attr(
-        not(target_arch = "wasm32"),
-        schemars(with = "Vec<super::schema::Grant>")
-    )]
+    #[cfg_attr(not(target_arch = "wasm32"), schemars(with = "Vec<Grant>"))]
     pub permissions: Vec<String>,
 }
