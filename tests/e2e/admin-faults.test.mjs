@@ -7,6 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './lib/stack.mjs';
 import { orgAccessToken } from './lib/keys.mjs';
+import { jsonApi } from './lib/api.mjs';
 
 const T = { timeout: 120_000 };
 
@@ -24,14 +25,7 @@ describe('KV publish faults in workerd', () => {
   });
   after(async () => { await s?.close(); });
 
-  const api = (token, method, path, { body, ifMatch } = {}) => s.send({
-    host: 'acme.localhost', method, path,
-    headers: {
-      authorization: `Bearer ${token}`, 'content-type': 'application/json',
-      ...(ifMatch ? { 'if-match': ifMatch } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const api = (...args) => jsonApi(s, 'acme.localhost')(...args);
   const kvDoc = async () => JSON.parse(await s.worker.kv.get('org:org_acme'));
 
   it('a change KV refused twice is kept, audited, and published by the alarm', T, async () => {
@@ -83,11 +77,8 @@ describe('KV publish faults in workerd', () => {
     const dave = await orgAccessToken({
       issuer: s.issuer, sub: 'user_dave', orgId: 'org_globex', orgName: 'globex', permissions: ['reports:view'],
     });
-    const send = (token, method, path, body) => s.send({
-      host: 'globex.localhost', method, path,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body && JSON.stringify(body),
-    });
+    const globex = jsonApi(s, 'globex.localhost');
+    const send = (token, method, path, body) => globex(token, method, path, { body });
     assert.equal((await send(dave, 'GET', '/api/reports/1')).status, 200);
     const t0 = Date.now();
     const w = await send(carol, 'POST', '/_orggate/admin/api/revocations', { subject: 'user_dave' });

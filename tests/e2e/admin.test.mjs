@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startStack } from './lib/stack.mjs';
 import { orgAccessToken } from './lib/keys.mjs';
+import { jsonApi } from './lib/api.mjs';
 import { launch, axe, opSignIn, ARTIFACTS } from './lib/browser.mjs';
 
 const T = { timeout: 120_000 };
@@ -44,14 +45,7 @@ describe('delegated administration in workerd', () => {
   });
 
   const url = (host, path) => `http://${host}:${s.port}${path}`;
-  const api = (token, method, path, { body, ifMatch } = {}) => s.send({
-    host: 'acme.localhost', method, path,
-    headers: {
-      authorization: `Bearer ${token}`, 'content-type': 'application/json',
-      ...(ifMatch ? { 'if-match': ifMatch } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const api = (...args) => jsonApi(s, 'acme.localhost')(...args);
 
   it('alice rebrands acme on the admin page; bob and carol are refused on acme', T, async () => {
     const ctx = await browser.newContext();
