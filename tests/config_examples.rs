@@ -162,6 +162,12 @@ fn require_and_preset_errors_name_the_defect() {
             "a claim path",
         ),
         (
+            r#","preset":{"generic":{"org_id":null,"org_name":"org"}}"#,
+            r#""public""#,
+            "$.issuers[0].preset.generic.org_id",
+            "a claim path",
+        ),
+        (
             r#","preset":{"generic":{"roles":"groups"}}"#,
             r#""public""#,
             "$.issuers[0].preset.generic",

@@ -189,18 +189,27 @@ pub struct RawAuth0Preset {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGenericPreset {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub org_id: Option<RawClaimPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub org_name: Option<RawClaimPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub permissions: Option<RawClaimPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub roles: Option<RawClaimPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub subject: Option<RawClaimPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub client_id: Option<RawClaimPath>,
+}
+
+/// A field that may be left out but not written as `null` (the schema says the same).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// Where a claim is: a dotted path (`realm_access.roles`), or the keys as an array (a
