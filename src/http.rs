@@ -28,6 +28,24 @@ struct Spans {
     query: Option<(usize, usize)>,
 }
 
+impl Spans {
+    /// The parts of `url`, which these spans were found in (an empty path reads as `/`).
+    fn parts(self, url: &str) -> UrlParts<'_> {
+        let at = |(a, b): (usize, usize)| url.get(a..b).unwrap_or("");
+        UrlParts {
+            scheme: at(self.scheme),
+            authority: at(self.authority),
+            host: at(self.host),
+            path: if self.path.0 == self.path.1 {
+                "/"
+            } else {
+                at(self.path)
+            },
+            query: self.query.map(at),
+        }
+    }
+}
+
 /// The value of one hexadecimal digit (either case), for percent-decoding.
 pub fn hex_digit(b: u8) -> Option<u8> {
     match b {
@@ -88,19 +106,7 @@ impl RequestView {
 
     /// The URL split into its parts, or `None` when it is not an absolute http(s) URL.
     pub fn url_parts(&self) -> Option<UrlParts<'_>> {
-        let s = self.spans?;
-        let at = |(a, b): (usize, usize)| self.url.get(a..b).unwrap_or("");
-        Some(UrlParts {
-            scheme: at(s.scheme),
-            authority: at(s.authority),
-            host: at(s.host),
-            path: if s.path.0 == s.path.1 {
-                "/"
-            } else {
-                at(s.path)
-            },
-            query: s.query.map(at),
-        })
+        self.spans.map(|s| s.parts(&self.url))
     }
 
     /// Does the client want HTML (a browser navigation) rather than JSON (an API)?
@@ -167,19 +173,7 @@ pub struct UrlParts<'a> {
 
 impl<'a> UrlParts<'a> {
     pub fn parse(url: &'a str) -> Option<Self> {
-        let s = Spans::find(url)?;
-        let at = |(a, b): (usize, usize)| url.get(a..b).unwrap_or("");
-        Some(Self {
-            scheme: at(s.scheme),
-            authority: at(s.authority),
-            host: at(s.host),
-            path: if s.path.0 == s.path.1 {
-                "/"
-            } else {
-                at(s.path)
-            },
-            query: s.query.map(at),
-        })
+        Spans::find(url).map(|s| s.parts(url))
     }
 
     pub fn origin(&self) -> String {
