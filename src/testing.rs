@@ -340,3 +340,20 @@ impl Ports for FakePorts {
         &self.cache
     }
 }
+
+/// A small deterministic generator (xorshift64*) for the mutation and fuzz-style unit tests:
+/// the same inputs on every run, no dependency.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}

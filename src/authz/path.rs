@@ -802,20 +802,6 @@ mod tests {
         assert_eq!(normalize(stripped.as_str()), Ok(stripped));
     }
 
-    /// xorshift64*: a small deterministic generator, no dependencies.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     /// Building blocks for generated paths: separators, dots, encodings good and bad.
     #[rustfmt::skip]
     const PIECES: &[&str] = &[
@@ -826,7 +812,7 @@ mod tests {
         "...", "%2e%2e%2f", "%32", "%66",
     ];
 
-    fn generate(rng: &mut Rng) -> String {
+    fn generate(rng: &mut crate::testing::XorShift) -> String {
         let mut raw = String::new();
         if rng.below(10) != 0 {
             raw.push('/');
@@ -868,7 +854,7 @@ mod tests {
 
     #[test]
     fn normalize_is_idempotent_and_output_is_clean() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::testing::XorShift(0x9E37_79B9_7F4A_7C15);
         let mut accepted = 0;
         let mut refused = 0;
         for _ in 0..50_000 {

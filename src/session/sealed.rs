@@ -712,26 +712,12 @@ mod tests {
         assert_eq!(open(&kr, AAD_ACME, &sealed).unwrap(), max);
     }
 
-    /// A small deterministic PRNG (xorshift64*) for the mutation test; no external crate.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn open_survives_thousands_of_mutations() {
         let kr = keyring();
         let sealed = seal(&kr, AAD_ACME, b"sub=alice;org=acme;exp=1700000000", NONCE).unwrap();
         let alphabet: &[u8] = b"v1.k2AZaz09-_=+/%\\ \t\0.";
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::testing::XorShift(0x9E37_79B9_7F4A_7C15);
         let mut opened_unchanged = 0;
         let mut variants_seen: Vec<String> = Vec::new();
         for _ in 0..20_000 {
@@ -756,7 +742,7 @@ mod tests {
                     }
                     _ => {
                         let i = rng.below(bytes.len() + 1);
-                        bytes.insert(i, (rng.next() & 0xff) as u8);
+                        bytes.insert(i, (rng.next_u64() & 0xff) as u8);
                     }
                 }
             }
