@@ -30,6 +30,9 @@ struct Spans {
 
 impl Spans {
     /// The parts of `url`, which these spans were found in (an empty path reads as `/`).
+    // Inlined into both callers, as the two copies it replaced were: called, it made the
+    // Worker 1.9 KB (gzip) bigger.
+    #[inline(always)]
     fn parts(self, url: &str) -> UrlParts<'_> {
         let at = |(a, b): (usize, usize)| url.get(a..b).unwrap_or("");
         UrlParts {
